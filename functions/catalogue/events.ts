@@ -1,0 +1,195 @@
+import { z } from 'zod';
+
+/**
+ * Every event on the service's bus: its source, detail-type and the schema of its detail.
+ * Publishers build details with these schemas and consumers parse them; the CDK events stack and
+ * the local EventBridge stand-in build their rules from `eventRules` below.
+ */
+export const eventSources = {
+  payments: 'payments',
+  usage: 'usage',
+  git: 'git',
+  routing: 'routing',
+} as const;
+
+const id = z.string().min(1).max(256);
+const micros = z.number().int().safe();
+const isoTime = z.string().datetime({ offset: true });
+const gitProvider = z.enum(['github', 'gitlab']);
+
+export const creditPurchasePaidDetail = z.object({
+  eventId: id,
+  orgId: id,
+  checkoutSessionId: id,
+  /** Credits to grant, integer micro-dollars, from what Stripe reports for the session. */
+  amountMicros: micros.positive(),
+  currency: z.string().length(3),
+  amountMinor: z.number().int().nonnegative(),
+  paymentIntentId: id.optional(),
+  stripeEventId: id,
+  occurredAt: isoTime,
+});
+
+export const creditPurchaseReversedDetail = z.object({
+  eventId: id,
+  orgId: id,
+  reason: z.enum(['refund', 'dispute_lost', 'dispute_withdrawn']),
+  /** Identifies this reversal (refund id, dispute id) so it is applied once. */
+  reversalId: id,
+  checkoutSessionId: id.optional(),
+  paymentIntentId: id.optional(),
+  amountMicros: micros.positive(),
+  stripeEventId: id,
+  occurredAt: isoTime,
+});
+
+export const usageRecordedDetail = z.object({
+  /** The runtime's id for this usage record; charging is idempotent on it. */
+  usageId: id,
+  orgId: id,
+  userId: id,
+  costMicros: micros.nonnegative(),
+  model: z.string().max(256).optional(),
+  occurredAt: isoTime,
+});
+
+export const gitOrganizationClaimDetail = z.object({
+  eventId: id,
+  orgId: id,
+  claimId: id,
+  provider: gitProvider,
+  gitOrgId: id,
+  login: z.string().min(1),
+  userId: id,
+});
+
+export const gitOrganizationRenamedDetail = z.object({
+  eventId: id,
+  provider: gitProvider,
+  gitOrgId: id,
+  oldLogin: z.string().min(1),
+  newLogin: z.string().min(1),
+});
+
+export const gitOrganizationGoneDetail = z.object({
+  eventId: id,
+  provider: gitProvider,
+  gitOrgId: id,
+  login: z.string().min(1).optional(),
+});
+
+export const gitMembershipChangedDetail = z.object({
+  eventId: id,
+  provider: gitProvider,
+  gitOrgId: id,
+  login: z.string().min(1).optional(),
+  memberLogin: z.string().min(1).optional(),
+  action: z.string().min(1),
+});
+
+export const resolverRequestedDetail = z.object({
+  eventId: id,
+  provider: gitProvider,
+  /** `owner/name` (GitHub) or `group/sub/name` (GitLab), as the provider spells it. */
+  repository: z.string().min(3),
+  requesterLogin: z.string().min(1),
+  requesterId: id.optional(),
+  issueNumber: z.number().int().optional(),
+  commentUrl: z.string().optional(),
+  commentBody: z.string().max(65536).optional(),
+});
+
+export const resolverRoutedDetail = z.object({
+  eventId: id,
+  requestEventId: id,
+  orgId: id,
+  provider: gitProvider,
+  repository: z.string(),
+  requesterLogin: z.string(),
+  userId: id,
+});
+
+export const resolverRejectedDetail = z.object({
+  eventId: id,
+  requestEventId: id,
+  reason: z.enum(['unclaimed', 'not_member', 'claim_suspended', 'insufficient_credits']),
+  orgId: id.optional(),
+  provider: gitProvider,
+  repository: z.string(),
+  requesterLogin: z.string(),
+});
+
+/** detail-type -> source and detail schema. */
+export const eventCatalogue = {
+  CreditPurchasePaid: { source: eventSources.payments, detail: creditPurchasePaidDetail },
+  CreditPurchaseReversed: { source: eventSources.payments, detail: creditPurchaseReversedDetail },
+  UsageRecorded: { source: eventSources.usage, detail: usageRecordedDetail },
+  GitOrganizationClaimed: { source: eventSources.git, detail: gitOrganizationClaimDetail },
+  GitOrganizationUnclaimed: { source: eventSources.git, detail: gitOrganizationClaimDetail },
+  GitOrganizationRenamed: { source: eventSources.git, detail: gitOrganizationRenamedDetail },
+  GitOrganizationDeleted: { source: eventSources.git, detail: gitOrganizationGoneDetail },
+  GitAppUninstalled: { source: eventSources.git, detail: gitOrganizationGoneDetail },
+  GitMembershipChanged: { source: eventSources.git, detail: gitMembershipChangedDetail },
+  ResolverRequested: { source: eventSources.git, detail: resolverRequestedDetail },
+  ResolverRouted: { source: eventSources.routing, detail: resolverRoutedDetail },
+  ResolverRejected: { source: eventSources.routing, detail: resolverRejectedDetail },
+} as const;
+
+export type DetailType = keyof typeof eventCatalogue;
+export type EventDetail<T extends DetailType> = z.infer<(typeof eventCatalogue)[T]['detail']>;
+
+export interface EventRule {
+  /** Stable rule name, also the construct id in CDK. */
+  name: string;
+  source: string;
+  detailTypes: DetailType[];
+  /** The consumer: module path from the repository root and its exported handler. */
+  consumer: { entry: string; handler: string };
+  /**
+   * `lambda`: the rule invokes the function asynchronously (DLQ on the target).
+   * `queue`: the rule sends to an SQS queue the function drains in batches (DLQ on the queue).
+   */
+  delivery: 'lambda' | 'queue';
+  /** What the consumer touches, for least-privilege grants. */
+  access: { table: 'read' | 'readwrite'; publishes?: boolean };
+}
+
+export const eventRules: EventRule[] = [
+  {
+    name: 'CreditLedger',
+    source: eventSources.payments,
+    detailTypes: ['CreditPurchasePaid', 'CreditPurchaseReversed'],
+    consumer: { entry: 'functions/consumers/credit-ledger.ts', handler: 'handler' },
+    delivery: 'lambda',
+    access: { table: 'readwrite' },
+  },
+  {
+    name: 'UsageCharging',
+    source: eventSources.usage,
+    detailTypes: ['UsageRecorded'],
+    consumer: { entry: 'functions/consumers/usage.ts', handler: 'handler' },
+    delivery: 'queue',
+    access: { table: 'readwrite' },
+  },
+  {
+    name: 'GitClaimMaintenance',
+    source: eventSources.git,
+    detailTypes: [
+      'GitOrganizationRenamed',
+      'GitOrganizationDeleted',
+      'GitAppUninstalled',
+      'GitMembershipChanged',
+    ],
+    consumer: { entry: 'functions/consumers/git-claims.ts', handler: 'handler' },
+    delivery: 'lambda',
+    access: { table: 'readwrite' },
+  },
+  {
+    name: 'ResolverRouting',
+    source: eventSources.git,
+    detailTypes: ['ResolverRequested'],
+    consumer: { entry: 'functions/consumers/resolver-routing.ts', handler: 'handler' },
+    delivery: 'lambda',
+    access: { table: 'read', publishes: true },
+  },
+];

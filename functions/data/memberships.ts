@@ -1,0 +1,69 @@
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { memberSk, orgPk } from '#data/keys';
+import { tableName } from '#data/table';
+import type { Membership, Role } from '#domain/permissions';
+import { documentClient } from '#platform/aws-clients';
+
+export interface MemberRecord extends Membership {
+  email: string;
+  joinedAt: string;
+  lifetimeSpentMicros: number;
+  /** Spend per calendar month (UTC), keyed `YYYY-MM`. */
+  spentByMonth: Record<string, number>;
+}
+
+export function toMemberRecord(item: Record<string, unknown>): MemberRecord {
+  return {
+    orgId: String(item.orgId),
+    userId: String(item.userId),
+    role: item.role as Role,
+    email: String(item.email ?? ''),
+    joinedAt: String(item.joinedAt ?? ''),
+    lifetimeSpentMicros: Number(item.lifetimeSpentMicros ?? 0),
+    spentByMonth: (item.spentByMonth as Record<string, number> | undefined) ?? {},
+  };
+}
+
+export async function getMembership(
+  orgId: string,
+  userId: string,
+): Promise<MemberRecord | undefined> {
+  const { Item } = await documentClient.send(
+    new GetCommand({ TableName: tableName, Key: { pk: orgPk(orgId), sk: memberSk(userId) } }),
+  );
+  return Item ? toMemberRecord(Item) : undefined;
+}
+
+/**
+ * The caller's membership and other items of the same organization in one round trip
+ * (BatchGetItem). Returns the membership (undefined when the caller is not a member) and the
+ * other items by sort key.
+ */
+export async function getMembershipWith(
+  orgId: string,
+  userId: string,
+  sortKeys: string[],
+): Promise<{ membership: MemberRecord | undefined; items: Map<string, Record<string, unknown>> }> {
+  const pk = orgPk(orgId);
+  const keys = [memberSk(userId), ...sortKeys].map((sk) => ({ pk, sk }));
+  const items = new Map<string, Record<string, unknown>>();
+
+  let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+    [tableName]: { Keys: keys },
+  };
+  for (let attempt = 0; request && attempt < 5; attempt++) {
+    const result: BatchGetCommandOutput = await documentClient.send(
+      new BatchGetCommand({ RequestItems: request }),
+    );
+    for (const item of result.Responses?.[tableName] ?? []) items.set(String(item.sk), item);
+    const unprocessed: Record<string, unknown>[] | undefined =
+      result.UnprocessedKeys?.[tableName]?.Keys;
+    request = unprocessed?.length ? { [tableName]: { Keys: unprocessed } } : undefined;
+    if (request) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+  }
+  if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
+
+  const memberItem = items.get(memberSk(userId));
+  items.delete(memberSk(userId));
+  return { membership: memberItem ? toMemberRecord(memberItem) : undefined, items };
+}
