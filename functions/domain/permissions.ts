@@ -66,20 +66,28 @@ export type MemberChange =
   | { kind: 'changeRole'; targetRole: Role; newRole: Role; ownerCount: number }
   | { kind: 'remove'; targetRole: Role; ownerCount: number; self: boolean };
 
+export interface Refusal {
+  /** `forbidden`: the actor's role does not allow it; `last_owner`: it would leave no owner. */
+  kind: 'forbidden' | 'last_owner';
+  reason: string;
+}
+
 /**
- * Decides whether `actorRole` may make `change`. Returns undefined when allowed, or the reason
- * it is not. Admins never touch owners or grant ownership; the last owner can be neither removed
- * nor demoted (not even by themselves).
+ * Decides whether `actorRole` may make `change`. Returns undefined when allowed, or why not.
+ * Admins never touch owners or grant ownership; the last owner can be neither removed nor
+ * demoted (not even by themselves).
  */
-export function checkMemberChange(actorRole: Role, change: MemberChange): string | undefined {
+export function checkMemberChange(actorRole: Role, change: MemberChange): Refusal | undefined {
   if (change.kind === 'remove' && change.self) {
     if (change.targetRole === 'owner' && change.ownerCount <= 1) {
-      return 'The last owner cannot leave; make another member owner first';
+      return lastOwner('The last owner cannot leave; make another member owner first');
     }
     return undefined;
   }
 
-  if (!can(actorRole, 'members.manage')) return `Your role (${actorRole}) cannot manage members`;
+  if (!can(actorRole, 'members.manage')) {
+    return forbidden(`Your role (${actorRole}) cannot manage members`);
+  }
 
   const touchesOwner =
     change.kind === 'add'
@@ -87,12 +95,15 @@ export function checkMemberChange(actorRole: Role, change: MemberChange): string
       : change.targetRole === 'owner' ||
         (change.kind === 'changeRole' && change.newRole === 'owner');
   if (touchesOwner && !can(actorRole, 'owners.manage')) {
-    return 'Only owners can grant, revoke or remove the owner role';
+    return forbidden('Only owners can grant, revoke or remove the owner role');
   }
 
   if (change.kind !== 'add' && change.targetRole === 'owner' && change.ownerCount <= 1) {
     const demoting = change.kind === 'remove' || change.newRole !== 'owner';
-    if (demoting) return 'An organization must keep at least one owner';
+    if (demoting) return lastOwner('An organization must keep at least one owner');
   }
   return undefined;
 }
+
+const forbidden = (reason: string): Refusal => ({ kind: 'forbidden', reason });
+const lastOwner = (reason: string): Refusal => ({ kind: 'last_owner', reason });

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { memberLlmSk, orgLlmSk } from '#data/keys';
+import {
+  deleteMemberLlmOverride,
+  type LlmSettingsWrite,
+  putMemberLlmOverride,
+  putOrgLlmSettings,
+  toStoredLlmSettings,
+} from '#data/llm-settings';
+import { getMembershipWith } from '#data/memberships';
+import { checkLlmChoice, llmProviders, resolveEffectiveLlmSettings } from '#domain/llm';
+import { authorize, roles } from '#domain/permissions';
+import { encryptSecret, secretHint } from '#platform/encryption';
+import { NotFoundError, ValidationError } from '#platform/errors';
+import { httpRoute, json } from '#platform/http';
+import { orgParams } from '#platform/schemas';
+
+/**
+ * LLM settings: the organization default (admins edit), each member's personal override, and
+ * the effective settings a member's conversations use. API keys are write-only: stored
+ * encrypted, shown as `apiKeySet` and at most the last four characters.
+ */
+const settingsBody = z
+  .object({
+    provider: z.string().min(1).max(64),
+    model: z.string().min(1).max(128),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable()
+      .optional(),
+    /** Absent: keep the stored key (if the provider is unchanged); null: clear it. */
+    apiKey: z.string().min(1).max(4096).nullable().optional(),
+  })
+  .strict();
+
+type SettingsBody = z.infer<typeof settingsBody>;
+
+export const listLlmProviders = httpRoute({}, async () => json(200, { providers: llmProviders }));
+
+export const getOrgLlmSettings = httpRoute({ params: orgParams }, async ({ caller, params }) => {
+  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
+  authorize(membership, 'org.view');
+
+  return json(200, presentSettings(items.get(orgLlmSk)));
+});
+
+export const putOrgLlmSettingsRoute = httpRoute(
+  { params: orgParams, body: settingsBody },
+  async ({ caller, params, body }) => {
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
+    authorize(membership, 'llm.org.edit');
+
+    const write = settingsToWrite(body, items.get(orgLlmSk), `${params.orgId}#org`, caller.userId);
+    const editors = roles.filter((role) => role !== 'member');
+    await putOrgLlmSettings(params.orgId, write, editors);
+    return json(200, presentSettings(write));
+  },
+);
+export { putOrgLlmSettingsRoute as putOrgLlmSettings };
+
+export const getMyLlmOverride = httpRoute({ params: orgParams }, async ({ caller, params }) => {
+  const sk = memberLlmSk(caller.userId);
+  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [sk]);
+  authorize(membership, 'llm.self');
+
+  const item = items.get(sk);
+  if (!item) throw new NotFoundError('You have no personal LLM override', 'no_override');
+  return json(200, presentSettings(item));
+});
+
+export const putMyLlmOverride = httpRoute(
+  { params: orgParams, body: settingsBody },
+  async ({ caller, params, body }) => {
+    const sk = memberLlmSk(caller.userId);
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [sk]);
+    authorize(membership, 'llm.self');
+
+    const context = `${params.orgId}#member#${caller.userId}`;
+    const write = settingsToWrite(body, items.get(sk), context, caller.userId);
+    await putMemberLlmOverride(params.orgId, caller.userId, write);
+    return json(200, presentSettings(write));
+  },
+);
+
+export const deleteMyLlmOverride = httpRoute({ params: orgParams }, async ({ caller, params }) => {
+  const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+  authorize(membership, 'llm.self');
+
+  await deleteMemberLlmOverride(params.orgId, caller.userId);
+  return json(204);
+});
+
+export const getEffectiveLlmSettings = httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const sk = memberLlmSk(caller.userId);
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [
+      orgLlmSk,
+      sk,
+    ]);
+    authorize(membership, 'llm.self');
+
+    const effective = resolveEffectiveLlmSettings(
+      toStoredLlmSettings(items.get(orgLlmSk)),
+      toStoredLlmSettings(items.get(sk)),
+    );
+    return json(200, effective);
+  },
+);
+
+function settingsToWrite(
+  body: SettingsBody,
+  existing: Record<string, unknown> | undefined,
+  encryptionContext: string,
+  userId: string,
+): LlmSettingsWrite {
+  const problem = checkLlmChoice(body);
+  if (problem) {
+    throw new ValidationError(problem, [{ path: 'body.model', message: problem }]);
+  }
+
+  const write: LlmSettingsWrite = { provider: body.provider, model: body.model, updatedBy: userId };
+  if (body.baseUrl) write.baseUrl = body.baseUrl;
+
+  if (typeof body.apiKey === 'string') {
+    write.apiKeyCiphertext = encryptSecret(body.apiKey, encryptionContext);
+    write.apiKeyHint = secretHint(body.apiKey);
+  } else if (body.apiKey === undefined && existing?.provider === body.provider) {
+    // Keys are write-only, so a client cannot send the stored one back: keep it.
+    if (typeof existing.apiKeyCiphertext === 'string') {
+      write.apiKeyCiphertext = existing.apiKeyCiphertext;
+      write.apiKeyHint = typeof existing.apiKeyHint === 'string' ? existing.apiKeyHint : '';
+    }
+  }
+  return write;
+}
+
+function presentSettings(item: Record<string, unknown> | LlmSettingsWrite | undefined) {
+  if (!item) return { configured: false };
+  const stored = toStoredLlmSettings(item as Record<string, unknown>);
+  return {
+    configured: true,
+    provider: stored?.provider,
+    model: stored?.model,
+    baseUrl: stored?.baseUrl ?? null,
+    apiKeySet: stored?.apiKeySet ?? false,
+    apiKeyLastFour: stored?.apiKeySet ? stored.apiKeyHint || null : null,
+  };
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '#data/cursor';
+import { orgMetaSk, orgPk } from '#data/keys';
+import {
+  addMember as addMemberItem,
+  changeMemberRole as changeMemberRoleItem,
+  listMembersPage,
+  removeMember as removeMemberItem,
+} from '#data/members';
+import { getMembership, getMembershipWith, type MemberRecord } from '#data/memberships';
+import { findUserById, findUsersByEmail } from '#data/users';
+import { authorize, checkMemberChange, type Refusal, roles } from '#domain/permissions';
+import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
+import { httpRoute, json } from '#platform/http';
+import { orgIdParam, orgParams, pageQuery } from '#platform/schemas';
+
+const memberParams = z.object({ orgId: orgIdParam, userId: z.string().min(1).max(128) });
+const role = z.enum(roles);
+
+export const listMembers = httpRoute(
+  { params: orgParams, query: pageQuery },
+  async ({ caller, params, query }) => {
+    const startKey = decodeCursor(query.cursor, orgPk(params.orgId));
+    // Membership check and page read are independent: run them side by side.
+    const [membership, page] = await Promise.all([
+      getMembership(params.orgId, caller.userId),
+      listMembersPage(params.orgId, { limit: query.limit, startKey }),
+    ]);
+    authorize(membership, 'org.view');
+
+    return json(200, {
+      members: page.members.map(presentMember),
+      cursor: encodeCursor(page.lastKey) ?? null,
+    });
+  },
+);
+
+const addMemberBody = z
+  .object({
+    userId: z.string().min(1).max(128).optional(),
+    email: z.string().email().max(320).optional(),
+    role: role.default('member'),
+  })
+  .strict()
+  .refine((body) => body.userId !== undefined || body.email !== undefined, {
+    message: 'give userId or email',
+  });
+
+export const addMember = httpRoute(
+  { params: orgParams, body: addMemberBody },
+  async ({ caller, params, body }) => {
+    const actor = await getMembership(params.orgId, caller.userId);
+    authorize(actor, 'members.manage');
+    const refusal = checkMemberChange(actor.role, { kind: 'add', newRole: body.role });
+    if (refusal) throw refusalError(refusal);
+
+    const user = await findUserToAdd(body.userId, body.email);
+    const member = await addMemberItem({
+      orgId: params.orgId,
+      actor: { userId: actor.userId, role: actor.role },
+      user,
+      role: body.role,
+    });
+    return json(201, presentMember(member));
+  },
+);
+
+/**
+ * Finds the user to add: by id (a user who has signed in, or any id when the email is given
+ * too) or by the email they signed in with.
+ */
+async function findUserToAdd(userId: string | undefined, email: string | undefined) {
+  if (userId) {
+    const profile = await findUserById(userId);
+    if (profile) return profile;
+    if (email) return { userId, email: email.toLowerCase() };
+    throw new NotFoundError(
+      'No user with that id has signed in yet; add them by userId and email',
+      'user_not_found',
+    );
+  }
+  const matches = await findUsersByEmail(email ?? '');
+  if (matches.length === 0) {
+    throw new NotFoundError(
+      'No user with that email has signed in yet; ask them to sign in first',
+      'user_not_found',
+    );
+  }
+  if (matches.length > 1) {
+    throw new ConflictError('Several users share that email; add them by userId', 'ambiguous');
+  }
+  return matches[0] as NonNullable<(typeof matches)[0]>;
+}
+
+export const changeMemberRole = httpRoute(
+  { params: memberParams, body: z.object({ role }).strict() },
+  async ({ caller, params, body }) => {
+    const [actor, target] = await Promise.all([
+      getMembership(params.orgId, caller.userId),
+      getMembership(params.orgId, params.userId),
+    ]);
+    authorize(actor, 'org.view');
+    if (!target) throw new NotFoundError('Member not found', 'member_not_found');
+
+    const ownerCount = await ownerCountFor(params.orgId, target, body.role);
+    const refusal = checkMemberChange(actor.role, {
+      kind: 'changeRole',
+      targetRole: target.role,
+      newRole: body.role,
+      ownerCount,
+    });
+    if (refusal) throw refusalError(refusal);
+    if (target.role === body.role) return json(200, presentMember(target));
+
+    await changeMemberRoleItem({
+      orgId: params.orgId,
+      actor: { userId: actor.userId, role: actor.role },
+      target,
+      newRole: body.role,
+    });
+    return json(200, presentMember({ ...target, role: body.role }));
+  },
+);
+
+export const removeMember = httpRoute({ params: memberParams }, async ({ caller, params }) => {
+  const self = params.userId === caller.userId;
+  const [actor, target] = await Promise.all([
+    getMembership(params.orgId, caller.userId),
+    self ? Promise.resolve(undefined) : getMembership(params.orgId, params.userId),
+  ]);
+  authorize(actor, self ? 'org.leave' : 'org.view');
+  const member = self ? actor : target;
+  if (!member) throw new NotFoundError('Member not found', 'member_not_found');
+
+  const ownerCount = await ownerCountFor(params.orgId, member, 'member');
+  const refusal = checkMemberChange(actor.role, {
+    kind: 'remove',
+    targetRole: member.role,
+    ownerCount,
+    self,
+  });
+  if (refusal) throw refusalError(refusal);
+
+  await removeMemberItem({
+    orgId: params.orgId,
+    actor: { userId: actor.userId, role: actor.role },
+    target: member,
+  });
+  return json(204);
+});
+
+/**
+ * The owner count matters only when an owner is demoted or removed; the transaction re-checks
+ * it, so this read only gives the early, clear answer.
+ */
+async function ownerCountFor(orgId: string, target: MemberRecord, newRole: string) {
+  if (target.role !== 'owner' || newRole === 'owner') return Number.POSITIVE_INFINITY;
+  const { items } = await getMembershipWith(orgId, target.userId, [orgMetaSk]);
+  return Number(items.get(orgMetaSk)?.ownerCount ?? 0);
+}
+
+function refusalError(refusal: Refusal) {
+  return refusal.kind === 'last_owner'
+    ? new ConflictError(refusal.reason, 'last_owner')
+    : new ForbiddenError(refusal.reason);
+}
+
+function presentMember(member: MemberRecord) {
+  return {
+    userId: member.userId,
+    email: member.email,
+    role: member.role,
+    joinedAt: member.joinedAt,
+  };
+}

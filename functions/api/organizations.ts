@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '#data/cursor';
+import { orgMetaSk } from '#data/keys';
+import { getMembershipWith } from '#data/memberships';
+import {
+  createOrganizationWithOwner,
+  deleteOrganization,
+  listOrganizationsOfUser,
+  renameOrganization as renameOrganizationItem,
+  toOrganization,
+} from '#data/organizations';
+import { recordUserProfile } from '#data/users';
+import { authorize } from '#domain/permissions';
+import { BadRequestError, NotFoundError } from '#platform/errors';
+import { type Caller, httpRoute, json } from '#platform/http';
+import { orgParams, pageQuery } from '#platform/schemas';
+
+const organizationName = z.string().trim().min(1).max(100);
+
+function requireEmail(caller: Caller): string {
+  if (!caller.email) {
+    throw new BadRequestError('Your token carries no email claim', undefined, 'email_required');
+  }
+  return caller.email;
+}
+
+export const createOrganization = httpRoute(
+  { body: z.object({ name: organizationName }).strict() },
+  async ({ caller, body }) => {
+    const email = requireEmail(caller);
+    await recordUserProfile({ userId: caller.userId, email });
+
+    const orgId = `org_${randomUUID().replaceAll('-', '')}`;
+    const organization = await createOrganizationWithOwner({
+      orgId,
+      name: body.name,
+      owner: { userId: caller.userId, email },
+    });
+    return json(201, { ...present(organization), role: 'owner' });
+  },
+);
+
+export const listMyOrganizations = httpRoute({ query: pageQuery }, async ({ caller, query }) => {
+  if (caller.email) await recordUserProfile({ userId: caller.userId, email: caller.email });
+
+  const { organizations, lastKey } = await listOrganizationsOfUser(caller.userId, {
+    limit: query.limit,
+    startKey: decodeCursor(query.cursor),
+  });
+  return json(200, { organizations, cursor: encodeCursor(lastKey) ?? null });
+});
+
+export const getOrganization = httpRoute({ params: orgParams }, async ({ caller, params }) => {
+  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgMetaSk]);
+  authorize(membership, 'org.view');
+
+  const meta = items.get(orgMetaSk);
+  if (!meta) throw new NotFoundError('Organization not found', 'organization_not_found');
+  return json(200, { ...present(toOrganization(meta)), role: membership.role });
+});
+
+export const renameOrganization = httpRoute(
+  { params: orgParams, body: z.object({ name: organizationName }).strict() },
+  async ({ caller, params, body }) => {
+    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    authorize(membership, 'org.rename');
+
+    const organization = await renameOrganizationItem(params.orgId, body.name);
+    return json(200, { ...present(organization), role: membership.role });
+  },
+);
+
+export const deleteOrganizationRoute = httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    authorize(membership, 'org.delete');
+
+    await deleteOrganization(params.orgId, caller.userId);
+    return json(204);
+  },
+);
+export { deleteOrganizationRoute as deleteOrganization };
+
+function present(organization: ReturnType<typeof toOrganization>) {
+  return {
+    orgId: organization.orgId,
+    name: organization.name,
+    createdAt: organization.createdAt,
+    ownerCount: organization.ownerCount,
+  };
+}

@@ -1,0 +1,254 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { gsi1, memberSk, orgClaimSkPrefix, orgMetaSk, orgPk, userPk } from '#data/keys';
+import { tableName } from '#data/table';
+import { isConditionFailureAt } from '#data/transactions';
+import type { Role } from '#domain/permissions';
+import { documentClient } from '#platform/aws-clients';
+import { ConflictError, NotFoundError } from '#platform/errors';
+
+export interface Organization {
+  orgId: string;
+  name: string;
+  ownerCount: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export function toOrganization(item: Record<string, unknown>): Organization {
+  return {
+    orgId: String(item.orgId),
+    name: String(item.name),
+    ownerCount: Number(item.ownerCount ?? 0),
+    createdAt: String(item.createdAt ?? ''),
+    createdBy: String(item.createdBy ?? ''),
+  };
+}
+
+export function newMembershipItem(input: {
+  orgId: string;
+  userId: string;
+  email: string;
+  role: Role;
+  now: string;
+}): Record<string, unknown> {
+  return {
+    pk: orgPk(input.orgId),
+    sk: memberSk(input.userId),
+    entity: 'Membership',
+    orgId: input.orgId,
+    userId: input.userId,
+    email: input.email,
+    emailLower: input.email.toLowerCase(),
+    role: input.role,
+    joinedAt: input.now,
+    lifetimeSpentMicros: 0,
+    spentByMonth: {},
+    gsi1pk: userPk(input.userId),
+    gsi1sk: orgPk(input.orgId),
+  };
+}
+
+/** Creates the organization and its first owner in one transaction. */
+export async function createOrganizationWithOwner(input: {
+  orgId: string;
+  name: string;
+  owner: { userId: string; email: string };
+}): Promise<Organization> {
+  const now = new Date().toISOString();
+  const organization: Organization = {
+    orgId: input.orgId,
+    name: input.name,
+    ownerCount: 1,
+    createdAt: now,
+    createdBy: input.owner.userId,
+  };
+  await documentClient.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              pk: orgPk(input.orgId),
+              sk: orgMetaSk,
+              entity: 'Organization',
+              ...organization,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: newMembershipItem({ orgId: input.orgId, ...input.owner, role: 'owner', now }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    }),
+  );
+  return organization;
+}
+
+export interface MyOrganization {
+  orgId: string;
+  name: string;
+  role: Role;
+  joinedAt: string;
+}
+
+/** The organizations a user belongs to (GSI on memberships), with names from their META items. */
+export async function listOrganizationsOfUser(
+  userId: string,
+  page: { limit: number; startKey?: Record<string, unknown> },
+): Promise<{ organizations: MyOrganization[]; lastKey?: Record<string, unknown> }> {
+  const result = await documentClient.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :org)',
+      ExpressionAttributeValues: { ':pk': userPk(userId), ':org': 'ORG#' },
+      Limit: page.limit,
+      ExclusiveStartKey: page.startKey,
+    }),
+  );
+  const memberships = result.Items ?? [];
+  const names = new Map<string, string>();
+  if (memberships.length > 0) {
+    const batch = await documentClient.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: memberships.map((m) => ({ pk: orgPk(String(m.orgId)), sk: orgMetaSk })),
+            ProjectionExpression: 'orgId, #name',
+            ExpressionAttributeNames: { '#name': 'name' },
+          },
+        },
+      }),
+    );
+    for (const item of batch.Responses?.[tableName] ?? []) {
+      names.set(String(item.orgId), String(item.name));
+    }
+  }
+  // A membership whose organization META is gone belongs to a deletion still being swept.
+  const organizations = memberships
+    .filter((m) => names.has(String(m.orgId)))
+    .map((m) => ({
+      orgId: String(m.orgId),
+      name: names.get(String(m.orgId)) ?? '',
+      role: m.role as Role,
+      joinedAt: String(m.joinedAt ?? ''),
+    }));
+  return { organizations, lastKey: result.LastEvaluatedKey };
+}
+
+export async function renameOrganization(orgId: string, name: string): Promise<Organization> {
+  try {
+    const { Attributes } = await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: orgPk(orgId), sk: orgMetaSk },
+        UpdateExpression: 'SET #name = :name, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#name': 'name' },
+        ExpressionAttributeValues: { ':name': name, ':now': new Date().toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toOrganization(Attributes ?? {});
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new NotFoundError('Organization not found', 'organization_not_found');
+    }
+    throw error;
+  }
+}
+
+/**
+ * Deletes an organization. Organizations with Git claims must unclaim first (claims route
+ * other people's work). The META item and the caller's owner membership go in one transaction
+ * (from then on the organization no longer exists for anyone); the rest of the partition is
+ * swept after.
+ */
+export async function deleteOrganization(orgId: string, ownerUserId: string): Promise<void> {
+  const claims = await documentClient.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':claim': orgClaimSkPrefix },
+      Limit: 1,
+    }),
+  );
+  if ((claims.Items ?? []).length > 0) {
+    throw new ConflictError(
+      'Unclaim this organization’s Git organizations before deleting it',
+      'organization_has_git_claims',
+    );
+  }
+
+  try {
+    await documentClient.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tableName,
+              Key: { pk: orgPk(orgId), sk: orgMetaSk },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+          {
+            Delete: {
+              TableName: tableName,
+              Key: { pk: orgPk(orgId), sk: memberSk(ownerUserId) },
+              ConditionExpression: '#role = :owner',
+              ExpressionAttributeNames: { '#role': 'role' },
+              ExpressionAttributeValues: { ':owner': 'owner' },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailureAt(error, 0)) {
+      throw new NotFoundError('Organization not found', 'organization_not_found');
+    }
+    if (isConditionFailureAt(error, 1)) throw new ConflictError('You are no longer an owner');
+    throw error;
+  }
+  await sweepOrganizationPartition(orgId);
+}
+
+async function sweepOrganizationPartition(orgId: string): Promise<void> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': orgPk(orgId) },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0 && attempt < 6; attempt++) {
+        const result = await documentClient.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+        if (requests.length) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
