@@ -188,7 +188,11 @@ export const routes: RouteDefinition[] = [
   ),
 
   // webhooks
-  webhook('stripeWebhook', '/webhooks/stripe', 'functions/webhooks/stripe.ts', 'stripe'),
+  // Reads the table to map a refunded/disputed PaymentIntent back to its organization.
+  {
+    ...webhook('stripeWebhook', '/webhooks/stripe', 'functions/webhooks/stripe.ts', 'stripe'),
+    access: { publishes: true, webhookSecret: 'stripe', table: 'read' },
+  },
   webhook('githubWebhook', '/webhooks/github', 'functions/webhooks/github.ts', 'github'),
   webhook('gitlabWebhook', '/webhooks/gitlab', 'functions/webhooks/gitlab.ts', 'gitlab'),
 

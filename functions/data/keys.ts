@@ -23,6 +23,9 @@
  * Git organization partitions (uniqueness across the service, conditional writes):
  *   GITORG#<provider>#<gitOrgId> / CLAIM          GitClaim   orgId, login, status
  *   GITALIAS#<provider>#<lower login or path> / ALIAS   GitAlias   gitOrgId
+ *
+ * Payment partitions (map a Stripe PaymentIntent back to its organization for refunds/disputes):
+ *   PAYMENT#<paymentIntentId> / PAYMENT           PaymentLink  orgId, checkoutSessionId
  */
 export const orgPk = (orgId: string) => `ORG#${orgId}`;
 export const orgMetaSk = 'META';
@@ -50,5 +53,8 @@ export const gitOrgClaimSk = 'CLAIM';
 export const gitAliasPk = (provider: string, loginOrPath: string) =>
   `GITALIAS#${provider}#${loginOrPath.toLowerCase()}`;
 export const gitAliasSk = 'ALIAS';
+
+export const paymentPk = (paymentIntentId: string) => `PAYMENT#${paymentIntentId}`;
+export const paymentSk = 'PAYMENT';
 
 export const gsi1 = 'gsi1';

@@ -114,11 +114,13 @@ export const lambdaContext = {
 
 export interface ParsedResponse {
   statusCode: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on response fields directly.
   body: any;
 }
 
 /** Invokes a handler and parses its JSON body. */
 export async function invoke(
+  // biome-ignore lint/suspicious/noExplicitAny: accepts every handler's event type.
   handler: (event: any, context: Context) => Promise<APIGatewayProxyResultV2>,
   event: unknown,
 ): Promise<ParsedResponse> {

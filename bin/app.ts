@@ -1,0 +1,4 @@
+import { App } from 'aws-cdk-lib';
+import { buildService } from '#lib/service';
+
+buildService(new App());

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import {
+  type CreditBalance,
+  listLedgerEntries,
+  recordCheckoutSession,
+  saveStripeCustomerId,
+  toCreditBalance,
+} from '#data/credits';
+import { decodeCursor, encodeCursor } from '#data/cursor';
+import { balanceSk, orgMetaSk, orgPk } from '#data/keys';
+import { getMembershipWith } from '#data/memberships';
+import { assertCheckoutAmount, checkoutIdempotencyKey, creditCurrency } from '#domain/credits';
+import { dollarsToMinorUnits, formatMicros } from '#domain/money';
+import { authorize } from '#domain/permissions';
+import { optionalEnv, optionalIntEnv } from '#platform/config';
+import { UpstreamError } from '#platform/errors';
+import { httpRoute, json } from '#platform/http';
+import { logger } from '#platform/logger';
+import { orgParams, pageQuery } from '#platform/schemas';
+import { stripeClient } from '#platform/stripe';
+
+/** Credit balance, Stripe Checkout for buying credits, and the ledger (DESIGN §3, §4). */
+const checkoutBounds = {
+  minUsd: optionalIntEnv('CHECKOUT_MIN_USD', 10),
+  maxUsd: optionalIntEnv('CHECKOUT_MAX_USD', 25_000),
+};
+const successUrl = optionalEnv(
+  'CHECKOUT_SUCCESS_URL',
+  'http://localhost:3000/credits/success?session_id={CHECKOUT_SESSION_ID}',
+);
+const cancelUrl = optionalEnv('CHECKOUT_CANCEL_URL', 'http://localhost:3000/credits/cancelled');
+const idempotencyWindowSeconds = optionalIntEnv('CHECKOUT_IDEMPOTENCY_WINDOW_SECONDS', 600);
+
+export const getCreditBalance = httpRoute({ params: orgParams }, async ({ params, caller }) => {
+  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [balanceSk]);
+  authorize(membership, 'org.view');
+
+  return json(200, {
+    orgId: params.orgId,
+    ...presentBalance(toCreditBalance(items.get(balanceSk))),
+  });
+});
+
+/** Every amount twice: integer micros, and a decimal string of dollars (never a float). */
+function presentBalance(balance: CreditBalance) {
+  return {
+    currency: 'USD',
+    balanceMicros: balance.balanceMicros,
+    balanceUsd: formatMicros(balance.balanceMicros),
+    purchasedMicros: balance.purchasedMicros,
+    purchasedUsd: formatMicros(balance.purchasedMicros),
+    spentMicros: balance.spentMicros,
+    spentUsd: formatMicros(balance.spentMicros),
+    refundedMicros: balance.refundedMicros,
+    refundedUsd: formatMicros(balance.refundedMicros),
+    disputedMicros: balance.disputedMicros,
+    disputedUsd: formatMicros(balance.disputedMicros),
+  };
+}
+
+const checkoutBody = z.object({
+  amountUsd: z.number({ error: 'amountUsd must be a number of whole dollars' }),
+});
+
+export const createCheckout = httpRoute(
+  { params: orgParams, body: checkoutBody },
+  async ({ params, body, caller, event }) => {
+    const { orgId } = params;
+    const { membership, items } = await getMembershipWith(orgId, caller.userId, [orgMetaSk]);
+    authorize(membership, 'credits.buy');
+    const amountUsd = assertCheckoutAmount(body.amountUsd, checkoutBounds);
+    logger.appendKeys({ orgId });
+
+    const stripe = stripeClient();
+    const customerId = await stripeCustomerFor(orgId, items.get(orgMetaSk)?.stripeCustomerId);
+    const clientKey = event.headers?.['idempotency-key'];
+    const idempotencyKey = clientKey
+      ? `checkout:${orgId}:${caller.userId}:client:${clientKey.slice(0, 128)}`
+      : checkoutIdempotencyKey({
+          orgId,
+          userId: caller.userId,
+          amountUsd,
+          nowMs: Date.now(),
+          windowSeconds: idempotencyWindowSeconds,
+        });
+    const session = await stripeCall(() =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          customer: customerId,
+          client_reference_id: orgId,
+          metadata: { orgId, createdBy: caller.userId },
+          payment_intent_data: { metadata: { orgId } },
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: creditCurrency,
+                unit_amount: dollarsToMinorUnits(amountUsd, creditCurrency),
+                product_data: { name: `${amountUsd} credits` },
+              },
+            },
+          ],
+          success_url: successUrl,
+          cancel_url: cancelUrl,
+        },
+        { idempotencyKey },
+      ),
+    );
+
+    await recordCheckoutSession({
+      orgId,
+      sessionId: session.id,
+      amountUsd,
+      status: session.status ?? 'open',
+      createdBy: caller.userId,
+      createdAt: new Date().toISOString(),
+      url: session.url,
+    });
+    return json(201, { sessionId: session.id, url: session.url, amountUsd });
+  },
+);
+
+/** One Stripe customer per organization: created on first checkout, then reused. */
+async function stripeCustomerFor(orgId: string, stored: unknown): Promise<string> {
+  if (typeof stored === 'string' && stored) return stored;
+  const customer = await stripeCall(() =>
+    stripeClient().customers.create(
+      { metadata: { orgId }, description: `Organization ${orgId}` },
+      // Concurrent first checkouts create one customer between them.
+      { idempotencyKey: `customer:${orgId}` },
+    ),
+  );
+  return saveStripeCustomerId(orgId, customer.id);
+}
+
+async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    logger.warn('Stripe call failed', { errorName: (error as Error).name });
+    throw new UpstreamError('Stripe is unavailable; please retry', 'stripe_unavailable');
+  }
+}
+
+export const listCreditTransactions = httpRoute(
+  { params: orgParams, query: pageQuery },
+  async ({ params, query, caller }) => {
+    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    authorize(membership, 'credits.ledger.read');
+
+    const page = await listLedgerEntries(params.orgId, {
+      limit: query.limit,
+      startKey: decodeCursor(query.cursor, orgPk(params.orgId)),
+    });
+    return json(200, {
+      transactions: page.entries.map((entry) => ({
+        id: entry.entryId,
+        kind: entry.kind,
+        amountMicros: entry.amountMicros,
+        amountUsd: formatMicros(entry.amountMicros),
+        createdAt: entry.createdAt,
+        checkoutSessionId: entry.checkoutSessionId,
+        reversalId: entry.reversalId,
+        usageCount: entry.usageCount,
+      })),
+      nextCursor: encodeCursor(page.lastKey) ?? null,
+    });
+  },
+);

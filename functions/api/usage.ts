@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { toCreditBalance } from '#data/credits';
+import { decodeCursor, encodeCursor } from '#data/cursor';
+import { balanceSk, orgPk } from '#data/keys';
+import { getMembershipWith } from '#data/memberships';
+import { listMembersSpend } from '#data/usage';
+import { formatMicros, formatShare } from '#domain/money';
+import { authorize } from '#domain/permissions';
+import { httpRoute, json } from '#platform/http';
+import { orgParams, pageQuery } from '#platform/schemas';
+
+/**
+ * GET /api/organizations/{orgId}/members/financial (admins and owners): each member's lifetime
+ * spend, spend in one calendar month (UTC; this month unless `month=YYYY-MM`) and share of the
+ * organization's spend. The caller's membership and the BALANCE item (the totals the shares
+ * divide by) come in one round trip; members are read page by page, never all at once.
+ */
+const financialQuery = pageQuery.extend({
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM')
+    .optional(),
+  email: z.string().trim().min(1).max(320).optional(),
+});
+
+export const getMembersFinancial = httpRoute(
+  { params: orgParams, query: financialQuery },
+  async ({ params, query, caller }) => {
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [balanceSk]);
+    authorize(membership, 'financial.read');
+
+    const month = query.month ?? new Date().toISOString().slice(0, 7);
+    const balance = toCreditBalance(items.get(balanceSk));
+    const orgMonthSpent = balance.spentByMonth[month] ?? 0;
+    const page = await listMembersSpend(params.orgId, {
+      month,
+      limit: query.limit,
+      emailFilter: query.email,
+      startKey: decodeCursor(query.cursor, orgPk(params.orgId)),
+    });
+
+    return json(200, {
+      month,
+      organization: {
+        spentMicros: balance.spentMicros,
+        spentUsd: formatMicros(balance.spentMicros),
+        monthSpentMicros: orgMonthSpent,
+        monthSpentUsd: formatMicros(orgMonthSpent),
+      },
+      members: page.members.map((member) => ({
+        userId: member.userId,
+        email: member.email,
+        role: member.role,
+        lifetimeSpentMicros: member.lifetimeSpentMicros,
+        lifetimeSpentUsd: formatMicros(member.lifetimeSpentMicros),
+        monthSpentMicros: member.monthSpentMicros,
+        monthSpentUsd: formatMicros(member.monthSpentMicros),
+        /** Percent of the organization's lifetime spend, two decimals. */
+        shareOfOrgSpend: formatShare(member.lifetimeSpentMicros, balance.spentMicros),
+        shareOfOrgMonthSpend: formatShare(member.monthSpentMicros, orgMonthSpent),
+      })),
+      nextCursor: encodeCursor(page.lastKey) ?? null,
+    });
+  },
+);

@@ -1,0 +1,31 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { eventCatalogue } from '#catalogue/events';
+import { grantPurchasedCredits, revokeCredits } from '#data/credits';
+import { logger } from '#platform/logger';
+
+/**
+ * Credit ledger consumer (rule CreditLedger): tops up on `CreditPurchasePaid`, revokes on
+ * `CreditPurchaseReversed`. Each change is one transaction with its idempotency marker, so
+ * EventBridge's at-least-once delivery and Lambda's async retries never apply a change twice.
+ * Anything unparseable throws: after the retries it lands in the dead-letter queue.
+ */
+export async function handler(
+  incoming: EventBridgeEvent<string, unknown>,
+): Promise<{ result: string }> {
+  const detailType = incoming['detail-type'];
+  if (detailType === 'CreditPurchasePaid') {
+    const detail = eventCatalogue.CreditPurchasePaid.detail.parse(incoming.detail);
+    logger.appendKeys({ orgId: detail.orgId, eventId: detail.eventId });
+    const result = await grantPurchasedCredits(detail);
+    logger.info('Credit purchase applied', { result, amountMicros: detail.amountMicros });
+    return { result };
+  }
+  if (detailType === 'CreditPurchaseReversed') {
+    const detail = eventCatalogue.CreditPurchaseReversed.detail.parse(incoming.detail);
+    logger.appendKeys({ orgId: detail.orgId, eventId: detail.eventId });
+    const result = await revokeCredits(detail);
+    logger.info('Credit reversal applied', { result, reason: detail.reason });
+    return { result };
+  }
+  throw new Error(`Credit ledger does not handle detail-type ${detailType}`);
+}

@@ -1,0 +1,93 @@
+/**
+ * Credit rules (DESIGN §4): what a checkout may buy, which Stripe amounts become credits, and the
+ * idempotency keys that make every balance change happen once. Pure functions only.
+ */
+import { minorUnitsToMicros } from '#domain/money';
+import { BadRequestError } from '#platform/errors';
+
+/** The only currency credits are sold and granted in: one credit is one US dollar. */
+export const creditCurrency = 'usd';
+
+export const ledgerEntryKinds = ['purchase', 'usage', 'refund', 'dispute', 'adjustment'] as const;
+export type LedgerEntryKind = (typeof ledgerEntryKinds)[number];
+
+export interface CheckoutBounds {
+  minUsd: number;
+  maxUsd: number;
+}
+
+/** Whole dollars within the configured bounds, else a 400 that names the allowed range. */
+export function assertCheckoutAmount(amountUsd: number, bounds: CheckoutBounds): number {
+  if (!Number.isSafeInteger(amountUsd) || amountUsd < bounds.minUsd || amountUsd > bounds.maxUsd) {
+    throw new BadRequestError(
+      `amountUsd must be a whole number of dollars from ${bounds.minUsd} to ${bounds.maxUsd}`,
+      { minUsd: bounds.minUsd, maxUsd: bounds.maxUsd },
+      'invalid_amount',
+    );
+  }
+  return amountUsd;
+}
+
+/**
+ * The Stripe idempotency key of a checkout request: the same member asking for the same amount
+ * within one window gets the same session back (a double click, a retried request).
+ */
+export function checkoutIdempotencyKey(input: {
+  orgId: string;
+  userId: string;
+  amountUsd: number;
+  nowMs: number;
+  windowSeconds: number;
+}): string {
+  const window = Math.floor(input.nowMs / (input.windowSeconds * 1000));
+  return `checkout:${input.orgId}:${input.userId}:${input.amountUsd}:${window}`;
+}
+
+/** Idempotency keys of ledger changes (the APPLIED#<key> markers). */
+export const purchaseKey = (checkoutSessionId: string) => `purchase:${checkoutSessionId}`;
+export const reversalKey = (reversalId: string) => `reversal:${reversalId}`;
+export const usageKey = (usageId: string) => `usage:${usageId}`;
+
+/** The calendar month (UTC) an ISO timestamp falls in, `YYYY-MM`. */
+export function monthOf(isoTime: string): string {
+  const date = new Date(isoTime);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not a timestamp: ${isoTime}`);
+  return date.toISOString().slice(0, 7);
+}
+
+/** What Stripe reports for a Checkout Session, as far as crediting needs it. */
+export interface ReportedSession {
+  currency: string | null;
+  amount_subtotal: number | null;
+  currency_conversion?: { amount_subtotal: number; source_currency: string } | null;
+}
+
+/**
+ * Credits for a paid session, in micros, from the pre-tax subtotal Stripe reports. Sessions are
+ * created in USD; with Adaptive Pricing the customer may pay in another currency, and Stripe then
+ * reports the USD subtotal under `currency_conversion`. Anything else is not creditable (undefined).
+ */
+export function creditableMicros(session: ReportedSession): number | undefined {
+  const currency = session.currency?.toLowerCase();
+  if (currency === creditCurrency && session.amount_subtotal !== null) {
+    return positiveOrUndefined(minorUnitsToMicros(session.amount_subtotal, creditCurrency));
+  }
+  const conversion = session.currency_conversion;
+  if (conversion && conversion.source_currency.toLowerCase() === creditCurrency) {
+    return positiveOrUndefined(minorUnitsToMicros(conversion.amount_subtotal, creditCurrency));
+  }
+  return undefined;
+}
+
+function positiveOrUndefined(micros: number): number | undefined {
+  return micros > 0 ? micros : undefined;
+}
+
+/**
+ * Dispute policy: a dispute changes nothing while it is open (the money may still come back);
+ * when it closes as `lost` the disputed amount is revoked once. Won or warning-closed disputes
+ * change nothing.
+ */
+export function disputeRevokes(eventType: string, disputeStatus: string): boolean {
+  return eventType === 'charge.dispute.closed' && disputeStatus === 'lost';
+}

@@ -1,0 +1,166 @@
+import path from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RouteAccess } from '#catalogue/routes';
+import {
+  type SecretName,
+  type ServiceSecrets,
+  secretCatalogue,
+  secretsNeededBy,
+} from '#lib/constructs/service-secrets';
+import { repositoryRoot, resolveEntry } from '#lib/entries';
+import type { ServiceSettings } from '#lib/settings';
+
+/**
+ * `esbuild`: the real bundle (the default, and what `cdk synth` / `cdk deploy` use).
+ * `placeholder`: a one-line inline stub with the same handler name, so assertion tests can
+ * synthesize the whole app in seconds; the template is otherwise identical.
+ */
+export type FunctionPackaging = 'esbuild' | 'placeholder';
+
+export interface ServiceFunctionProps {
+  /** Module path from the repository root, as the catalogues spell it. */
+  entry: string;
+  /** The export the module provides for this function. */
+  handler: string;
+  /** What the function touches; it is granted exactly this. */
+  access: RouteAccess;
+  description: string;
+  table: ITable;
+  bus: IEventBus;
+  /** Required when the access needs a secret. */
+  secrets?: ServiceSecrets;
+  settings: ServiceSettings;
+  timeout: Duration;
+  memorySize?: number;
+  /** Asynchronous invocations that still fail after Lambda's retries land here. */
+  asyncFailureQueue?: IQueue;
+  packaging?: FunctionPackaging;
+  /** Where catalogue entries are resolved; defaults to this repository. */
+  sourceRoot?: string;
+}
+
+/** Lambda's own async retries before the event goes to `asyncFailureQueue`. */
+const asyncRetryAttempts = 2;
+
+/**
+ * Every Lambda function of the service: one place for runtime, architecture, bundling, tracing,
+ * logging and least-privilege grants derived from the catalogue's `access` declaration.
+ */
+export class ServiceFunction extends Construct {
+  readonly fn: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+    const sourceRoot = props.sourceRoot ?? repositoryRoot;
+    const entry = resolveEntry(props.entry, sourceRoot);
+    const secretNames = secretsNeededBy(props.access);
+    if (secretNames.length > 0 && !props.secrets) {
+      throw new Error(`${id} needs secrets (${secretNames.join(', ')}) but none were given.`);
+    }
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.settings.logRetention,
+      removalPolicy: props.settings.removalPolicy,
+    });
+    const environment: Record<string, string> = {
+      TABLE_NAME: props.table.tableName,
+      EVENT_BUS_NAME: props.bus.eventBusName,
+      LOG_LEVEL: props.settings.logLevel,
+      POWERTOOLS_SERVICE_NAME: 'organizations',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.access.stripe) Object.assign(environment, props.settings.checkoutEnvironment);
+    if (props.access.webhookSecret === 'github' || props.access.webhookSecret === 'gitlab') {
+      Object.assign(environment, props.settings.gitWebhookEnvironment);
+    }
+    for (const name of secretNames) {
+      const secret = props.secrets?.secrets[name];
+      if (secret) environment[secretCatalogue[name].arnEnv] = secret.secretArn;
+    }
+
+    const common = {
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.settings.logLevel],
+      systemLogLevelV2: SystemLogLevel.WARN,
+      environment,
+      ...(props.asyncFailureQueue
+        ? { deadLetterQueue: props.asyncFailureQueue, retryAttempts: asyncRetryAttempts }
+        : {}),
+    };
+
+    this.fn =
+      (props.packaging ?? 'esbuild') === 'esbuild'
+        ? new NodejsFunction(this, 'Function', {
+            ...common,
+            entry,
+            handler: props.handler,
+            projectRoot: sourceRoot,
+            depsLockFilePath: path.join(sourceRoot, 'package-lock.json'),
+            bundling: {
+              minify: true,
+              sourceMap: true,
+              sourceMapMode: SourceMapMode.EXTERNAL,
+              sourcesContent: false,
+              target: 'node22',
+              format: OutputFormat.ESM,
+              mainFields: ['module', 'main'],
+              // CommonJS dependencies inside an ESM bundle still call require().
+              banner:
+                "import { createRequire } from 'node:module';" +
+                'const require = createRequire(import.meta.url);',
+              // Bundle the SDK version we test against instead of the runtime's.
+              externalModules: [],
+            },
+          })
+        : new LambdaFunction(this, 'Function', {
+            ...common,
+            handler: `index.${props.handler}`,
+            code: Code.fromInline(
+              `exports.${props.handler} = async () => { throw new Error('placeholder code'); };`,
+            ),
+          });
+
+    this.grantDeclaredAccess(props, secretNames);
+  }
+
+  private grantDeclaredAccess(props: ServiceFunctionProps, secretNames: SecretName[]): void {
+    const { access } = props;
+    if (access.table === 'read') props.table.grantReadData(this.fn);
+    if (access.table === 'readwrite') props.table.grantReadWriteData(this.fn);
+    if (access.publishes) props.bus.grantPutEventsTo(this.fn);
+
+    const secretArns = secretNames.flatMap((name) => {
+      const secret = props.secrets?.secrets[name];
+      return secret ? [secret.secretArn] : [];
+    });
+    if (secretArns.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }),
+      );
+    }
+  }
+}
