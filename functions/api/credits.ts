@@ -164,7 +164,7 @@ export const listCreditTransactions = httpRoute(
         reversalId: entry.reversalId,
         usageCount: entry.usageCount,
       })),
-      nextCursor: encodeCursor(page.lastKey) ?? null,
+      cursor: encodeCursor(page.lastKey) ?? null,
     });
   },
 );

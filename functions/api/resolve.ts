@@ -33,7 +33,7 @@ export type ResolveInput = z.output<typeof resolveInput>;
 export async function resolveRepository(input: ResolveInput): Promise<ResolveAnswer> {
   const paths = ownerPathCandidates(input.provider, input.repository) ?? [];
   const claim = await findNearestClaim(input.provider, paths);
-  if (!claim || claim.status !== 'active') {
+  if (claim?.status !== 'active') {
     return decideRoute({ claim, memberUserIds: [], balanceMicros: 0 });
   }
 

@@ -59,7 +59,7 @@ export const getMembersFinancial = httpRoute(
         shareOfOrgSpend: formatShare(member.lifetimeSpentMicros, balance.spentMicros),
         shareOfOrgMonthSpend: formatShare(member.monthSpentMicros, orgMonthSpent),
       })),
-      nextCursor: encodeCursor(page.lastKey) ?? null,
+      cursor: encodeCursor(page.lastKey) ?? null,
     });
   },
 );

@@ -1,4 +1,5 @@
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { balanceUpdate } from '#data/credits';
 import { memberLlmSk, memberSk, memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import { type MemberRecord, toMemberRecord } from '#data/memberships';
 import { newMembershipItem } from '#data/organizations';
@@ -6,7 +7,7 @@ import { tableName } from '#data/table';
 import { failedConditionIndexes } from '#data/transactions';
 import type { Role } from '#domain/permissions';
 import { documentClient } from '#platform/aws-clients';
-import { ConflictError, NotFoundError } from '#platform/errors';
+import { ConflictError } from '#platform/errors';
 
 /**
  * Membership changes. Each is one transaction that also (a) re-checks the actor's role, so a
@@ -145,9 +146,10 @@ export async function removeMember(input: {
         Delete: {
           TableName: tableName,
           Key: { pk: orgPk(orgId), sk: memberSk(target.userId) },
-          ConditionExpression: '#role = :role',
+          // The spend read must still be current: it moves to the organization below.
+          ConditionExpression: '#role = :role AND lifetimeSpentMicros = :spent',
           ExpressionAttributeNames: { '#role': 'role' },
-          ExpressionAttributeValues: { ':role': target.role },
+          ExpressionAttributeValues: { ':role': target.role, ':spent': target.lifetimeSpentMicros },
         },
       },
       {
@@ -156,11 +158,17 @@ export async function removeMember(input: {
     ];
   if (!self) items.push(actorCheck(orgId, input.actor));
   if (target.role === 'owner') items.push(ownerCountChange(orgId, -1));
+  // A departed member's spend stays in the organization's books as unattributed spend, so the
+  // members' spend still adds up to the organization's.
+  if (target.lifetimeSpentMicros > 0) {
+    const deltas = { unattributedSpentMicros: target.lifetimeSpentMicros };
+    items.push(balanceUpdate(orgId, deltas, new Date().toISOString()));
+  }
   try {
     await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     const reasons: Record<number, Error> = {
-      0: new NotFoundError('Member not found, or their role changed meanwhile', 'member_not_found'),
+      0: new ConflictError('The member changed meanwhile; reload and retry', 'member_changed'),
     };
     if (!self) reasons[2] = actorChanged();
     reasons[self ? 2 : 3] = lastOwner();

@@ -118,7 +118,8 @@ export function gitlabMergeRequestNotePayload(
   scenario: GitlabNoteScenario & { mergeRequestIid?: number },
 ) {
   const projectId = scenario.projectId ?? 5;
-  const project = projectOf(scenario.projectPath, projectId);
+  // GitLab's merge request `source`/`target` describe the project without its id.
+  const { id: _id, ...project } = projectOf(scenario.projectPath, projectId);
   return {
     ...noteBase(scenario, 'MergeRequest'),
     merge_request: {

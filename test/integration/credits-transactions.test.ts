@@ -90,7 +90,7 @@ describe('GET /api/organizations/{orgId}/credits/transactions', () => {
       for (const entry of page.body.transactions) {
         kinds.push([entry.kind, entry.amountMicros, entry.amountUsd]);
       }
-      cursor = page.body.nextCursor ?? undefined;
+      cursor = page.body.cursor ?? undefined;
     } while (cursor);
 
     expect(kinds).toEqual([

@@ -76,7 +76,7 @@ async function walk(userId: string, query: Record<string, string>) {
     const response = await financial(userId, cursor ? { ...query, cursor } : query);
     expect(response.statusCode).toBe(200);
     seen.push(...response.body.members);
-    cursor = response.body.nextCursor ?? undefined;
+    cursor = response.body.cursor ?? undefined;
     pages++;
   } while (cursor);
   return { seen, pages };

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCreditBalance as getBalanceRoute } from '#api/credits';
 import { handler as creditLedger } from '#consumers/credit-ledger';
-import { getCreditBalance } from '#data/credits';
+import { getCheckoutSession, getCreditBalance } from '#data/credits';
 import {
   chargeRefundedEvent,
   checkoutCompletedFromFixture,
@@ -84,6 +84,11 @@ describe('Stripe webhook: purchases', () => {
       balanceMicros: 50_000_000,
       balanceUsd: '50.00',
       purchasedMicros: 50_000_000,
+    });
+    const sessionId = JSON.parse(String(entries[0]?.Detail)).checkoutSessionId;
+    expect(await getCheckoutSession(orgId, sessionId)).toMatchObject({
+      status: 'paid',
+      creditedMicros: 50_000_000,
     });
   });
 
