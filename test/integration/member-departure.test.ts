@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as members from '#api/members';
 import { handler as chargeUsage } from '#consumers/usage';
 import { reconcileOrganization } from '#local/reconcile';
-import { apiEvent, invoke, lambdaContext } from '#test/support/api-event';
-import { freshId, seedTeam, sqsBatch, usageEnvelope } from './money-setup';
+import { freshId, seedTeam, sqsBatch, usageEnvelope } from '#test/integration/money-setup';
+import { apiEvent, invoke } from '#test/support/api-event';
 
 describe('a member who spent credits leaves', () => {
   it('keeps their spend in the organization’s books so reconcile still balances', async () => {
@@ -14,7 +14,7 @@ describe('a member who spent credits leaves', () => {
       userId: member.userId,
       costMicros: 2_500_000,
     });
-    const result = await chargeUsage(sqsBatch([usage]), lambdaContext, () => {});
+    const result = await chargeUsage(sqsBatch([usage]));
     expect(result).toEqual({ batchItemFailures: [] });
 
     const removed = await invoke(
