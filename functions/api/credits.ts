@@ -71,7 +71,7 @@ export const createCheckout = httpRoute(
     const amountUsd = assertCheckoutAmount(body.amountUsd, checkoutBounds);
     logger.appendKeys({ orgId });
 
-    const stripe = stripeClient();
+    const stripe = await stripeClient();
     const customerId = await stripeCustomerFor(orgId, items.get(orgMetaSk)?.stripeCustomerId);
     const clientKey = event.headers?.['idempotency-key'];
     const idempotencyKey = clientKey
@@ -124,8 +124,9 @@ export const createCheckout = httpRoute(
 /** One Stripe customer per organization: created on first checkout, then reused. */
 async function stripeCustomerFor(orgId: string, stored: unknown): Promise<string> {
   if (typeof stored === 'string' && stored) return stored;
+  const stripe = await stripeClient();
   const customer = await stripeCall(() =>
-    stripeClient().customers.create(
+    stripe.customers.create(
       { metadata: { orgId }, description: `Organization ${orgId}` },
       // Concurrent first checkouts create one customer between them.
       { idempotencyKey: `customer:${orgId}` },

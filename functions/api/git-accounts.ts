@@ -41,7 +41,7 @@ export const linkGitAccount = httpRoute(
       provider,
       gitUserId: identity.gitUserId,
       login: identity.login,
-      encryptedToken: encryptSecret(body.token, gitTokenContext(caller.userId, provider)),
+      encryptedToken: await encryptSecret(body.token, gitTokenContext(caller.userId, provider)),
       tokenHint: secretHint(body.token),
       linkedAt: new Date().toISOString(),
     };

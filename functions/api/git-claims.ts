@@ -107,7 +107,7 @@ export const claimGitOrganization = httpRoute(
     }
     const check = await fetchGitMembership(
       body.provider,
-      readLinkedToken(account),
+      await readLinkedToken(account),
       account.gitUserId,
       body.gitOrganization,
     );
@@ -156,7 +156,10 @@ export const unclaimGitOrganization = httpRoute(
 async function administeredOrganizationsOf(account: GitAccount) {
   const summary = { provider: account.provider, login: account.login };
   try {
-    const orgs = await listAdministeredOrganizations(account.provider, readLinkedToken(account));
+    const orgs = await listAdministeredOrganizations(
+      account.provider,
+      await readLinkedToken(account),
+    );
     return {
       account: { ...summary, status: 'ok' as const },
       organizations: orgs.map((org) => ({ provider: account.provider, ...org })),
@@ -171,9 +174,12 @@ async function administeredOrganizationsOf(account: GitAccount) {
   }
 }
 
-function readLinkedToken(account: GitAccount): string {
+async function readLinkedToken(account: GitAccount): Promise<string> {
   try {
-    return decryptSecret(account.encryptedToken, gitTokenContext(account.userId, account.provider));
+    return await decryptSecret(
+      account.encryptedToken,
+      gitTokenContext(account.userId, account.provider),
+    );
   } catch {
     // Only a changed encryption key gets here; the user can recover by linking again.
     throw new GitTokenRejectedError(account.provider);

@@ -51,7 +51,12 @@ export const putOrgLlmSettingsRoute = httpRoute(
     const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
     authorize(membership, 'llm.org.edit');
 
-    const write = settingsToWrite(body, items.get(orgLlmSk), `${params.orgId}#org`, caller.userId);
+    const write = await settingsToWrite(
+      body,
+      items.get(orgLlmSk),
+      `${params.orgId}#org`,
+      caller.userId,
+    );
     const editors = roles.filter((role) => role !== 'member');
     await putOrgLlmSettings(params.orgId, write, editors);
     return json(200, presentSettings(write));
@@ -77,7 +82,7 @@ export const putMyLlmOverride = httpRoute(
     authorize(membership, 'llm.self');
 
     const context = `${params.orgId}#member#${caller.userId}`;
-    const write = settingsToWrite(body, items.get(sk), context, caller.userId);
+    const write = await settingsToWrite(body, items.get(sk), context, caller.userId);
     await putMemberLlmOverride(params.orgId, caller.userId, write);
     return json(200, presentSettings(write));
   },
@@ -109,12 +114,12 @@ export const getEffectiveLlmSettings = httpRoute(
   },
 );
 
-function settingsToWrite(
+async function settingsToWrite(
   body: SettingsBody,
   existing: Record<string, unknown> | undefined,
   encryptionContext: string,
   userId: string,
-): LlmSettingsWrite {
+): Promise<LlmSettingsWrite> {
   const problem = checkLlmChoice(body);
   if (problem) {
     throw new ValidationError(problem, [{ path: 'body.model', message: problem }]);
@@ -124,7 +129,7 @@ function settingsToWrite(
   if (body.baseUrl) write.baseUrl = body.baseUrl;
 
   if (typeof body.apiKey === 'string') {
-    write.apiKeyCiphertext = encryptSecret(body.apiKey, encryptionContext);
+    write.apiKeyCiphertext = await encryptSecret(body.apiKey, encryptionContext);
     write.apiKeyHint = secretHint(body.apiKey);
   } else if (body.apiKey === undefined && existing?.provider === body.provider) {
     // Keys are write-only, so a client cannot send the stored one back: keep it.

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { requireEnv } from '#platform/config';
+import { loadSecret } from '#platform/secrets';
 
 /**
  * Encrypts stored secrets (LLM API keys, Git tokens) with AES-256-GCM. The key comes from
@@ -7,12 +7,29 @@ import { requireEnv } from '#platform/config';
  * in base64url, and `context` (e.g. the owning user or org id) is bound as additional data so
  * a ciphertext copied to another item does not decrypt.
  */
-const key = Buffer.from(requireEnv('TOKEN_ENCRYPTION_KEY'), 'base64');
-if (key.length !== 32) throw new Error('TOKEN_ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+let encryptionKey: Promise<Buffer> | undefined;
 
-export function encryptSecret(plaintext: string, context: string): string {
+/**
+ * Loaded on first use, not at module load: a file serves several routes and only some of them
+ * (and so only some functions) are granted the key.
+ */
+function key(): Promise<Buffer> {
+  encryptionKey ??= loadSecret('TOKEN_ENCRYPTION_KEY').then((value) => {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length !== 32) {
+      throw new Error('TOKEN_ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+    }
+    return bytes;
+  });
+  encryptionKey.catch(() => {
+    encryptionKey = undefined;
+  });
+  return encryptionKey;
+}
+
+export async function encryptSecret(plaintext: string, context: string): Promise<string> {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', await key(), iv);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
@@ -21,12 +38,12 @@ export function encryptSecret(plaintext: string, context: string): string {
     .join('.');
 }
 
-export function decryptSecret(ciphertext: string, context: string): string {
+export async function decryptSecret(ciphertext: string, context: string): Promise<string> {
   const [version, iv, tag, data] = ciphertext.split('.');
   if (version !== 'v1' || !iv || !tag || data === undefined) {
     throw new Error('Unrecognised ciphertext format');
   }
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', await key(), Buffer.from(iv, 'base64url'));
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([

@@ -1,11 +1,12 @@
 import { Webhooks } from '@octokit/webhooks';
 import { z } from 'zod';
 import { mentionsAgent } from '#domain/git-claims';
-import { optionalEnv, requireEnv } from '#platform/config';
+import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
 import { json, validationError, webhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
+import { loadSecret } from '#platform/secrets';
 
 /**
  * POST /webhooks/github. The signature (x-hub-signature-256) is checked on the exact bytes
@@ -14,7 +15,7 @@ import { logger } from '#platform/logger';
  * uninstalls and membership changes become the git events that keep claims current. The answer
  * is 2xx only once the events are on the bus, so GitHub redelivers otherwise.
  */
-const webhooks = new Webhooks({ secret: requireEnv('GITHUB_WEBHOOK_SECRET') });
+const webhooks = new Webhooks({ secret: await loadSecret('GITHUB_WEBHOOK_SECRET') });
 const agentMention = optionalEnv('AGENT_MENTION', '@openhands-agent');
 const maxCommentChars = 65_536;
 

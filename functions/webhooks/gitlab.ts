@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { mentionsAgent } from '#domain/git-claims';
-import { optionalEnv, requireEnv } from '#platform/config';
+import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
 import { json, validationError, webhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
+import { loadSecret } from '#platform/secrets';
 
 /**
  * POST /webhooks/gitlab, for project/group webhooks and instance system hooks. GitLab sends the
@@ -14,7 +15,7 @@ import { logger } from '#platform/logger';
  * subgroup events) and member events become the git events that keep claims current. Events are
  * told apart by `object_kind` / `event_name`, since every system hook has the same header.
  */
-const expectedTokenDigest = digest(requireEnv('GITLAB_WEBHOOK_TOKEN'));
+const expectedTokenDigest = digest(await loadSecret('GITLAB_WEBHOOK_TOKEN'));
 const agentMention = optionalEnv('AGENT_MENTION', '@openhands-agent');
 const maxCommentChars = 65_536;
 

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { findOrgByPaymentIntent } from '#data/credits';
 import { creditableMicros, disputeRevokes } from '#domain/credits';
 import { minorUnitsToMicros } from '#domain/money';
-import { requireEnv } from '#platform/config';
 import { BadRequestError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
 import { json, webhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
 import { orgIdParam } from '#platform/schemas';
+import { loadSecret } from '#platform/secrets';
 
 /**
  * POST /webhooks/stripe. Verifies Stripe's signature on the exact raw bytes, turns the payment
@@ -17,7 +17,7 @@ import { orgIdParam } from '#platform/schemas';
  * and ignored. Event ids derive from Stripe's event id, so a redelivery publishes the same ids;
  * the ledger is idempotent on the session / reversal anyway.
  */
-const webhookSecret = requireEnv('STRIPE_WEBHOOK_SECRET');
+const webhookSecret = await loadSecret('STRIPE_WEBHOOK_SECRET');
 
 export const handler = webhookRoute(async ({ rawBody, headers }) => {
   const stripeEvent = verify(rawBody, headers['stripe-signature']);
