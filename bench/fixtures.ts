@@ -38,7 +38,7 @@ export async function callRoute(
   entry: string,
   exportName: string,
   event: unknown,
-): Promise<{ statusCode: number; body: any }> {
+): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   const handler = await loadHandler(entry, exportName);
   return invoke(handler as Parameters<typeof invoke>[0], event);
 }
@@ -54,6 +54,16 @@ export async function createOrganizationAs(
   );
   if (response.statusCode !== 201) throw new Error(`createOrganization: ${response.statusCode}`);
   return String(response.body.orgId);
+}
+
+/** A user who has signed in: the service records profiles when a caller with an email calls. */
+export async function signIn(user: { userId: string; email: string }): Promise<void> {
+  const response = await callRoute(
+    'functions/api/organizations.ts',
+    'listMyOrganizations',
+    apiEvent({ method: 'GET', path: '/api/organizations', ...user }),
+  );
+  if (response.statusCode !== 200) throw new Error(`listMyOrganizations: ${response.statusCode}`);
 }
 
 export async function addMemberAs(
@@ -201,7 +211,9 @@ export async function claimAcme(orgId: string): Promise<string> {
     }),
   );
   if (response.statusCode !== 201) {
-    throw new Error(`claimGitOrganization: ${response.statusCode} ${JSON.stringify(response.body)}`);
+    throw new Error(
+      `claimGitOrganization: ${response.statusCode} ${JSON.stringify(response.body)}`,
+    );
   }
   return String(response.body.claimId);
 }
@@ -248,6 +260,8 @@ export async function seedFixtures(
 ): Promise<BenchFixtures> {
   const { owner, admin, member } = benchUsers;
   const orgId = await createOrganizationAs(owner);
+  await signIn(admin);
+  await signIn(member);
   await addMemberAs(owner, orgId, { ...admin, role: 'admin' });
   await addMemberAs(owner, orgId, { ...member, role: 'member' });
   const usageMembers = Array.from({ length: 20 }, (_, i) => `u_bench_usage_${i}`);
