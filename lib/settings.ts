@@ -10,7 +10,7 @@ export type Stage = 'dev' | 'prod';
 
 export interface ServiceSettings {
   stage: Stage;
-  /** RETAIN keeps the table, secrets, user pool and logs when the stack is deleted (prod). */
+  /** RETAIN keeps the table, token key, secrets, user pool and logs on stack deletion (prod). */
   removalPolicy: RemovalPolicy;
   /** DynamoDB deletion protection (prod). */
   deletionProtection: boolean;

@@ -314,6 +314,15 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     resolved.body,
   );
 
+  step('Clean up: unclaim and delete the demo organizations, so the demo can run again');
+  const claimId = claim.body?.claimId as string | undefined;
+  const unclaim = await call(owner, 'DELETE', `${org}/git-claims/${claimId}`);
+  check(`the owner unclaims ${claimable} (204)`, unclaim.status === 204, unclaim);
+  const deleted = await call(owner, 'DELETE', org);
+  check('the owner deletes the organization (204)', deleted.status === 204, deleted);
+  const rivalDeleted = await call(rival, 'DELETE', `/api/organizations/${rivalOrg.body?.orgId}`);
+  check('the rival deletes theirs (204)', rivalDeleted.status === 204, rivalDeleted);
+
   log(`\n${result.passed} passed, ${result.failed.length} failed`);
   return result;
 }
@@ -324,11 +333,13 @@ async function main() {
   const ports = configuredPorts();
   const apiUrl = process.env.DEMO_API_URL ?? `http://127.0.0.1:${ports.api}`;
   const eventBusUrl = process.env.DEMO_EVENT_BUS_URL ?? `http://127.0.0.1:${ports.eventBus}`;
-  try {
-    await fetch(`${apiUrl}/api/llm/providers`);
-  } catch {
-    console.error(`No service at ${apiUrl}: start it first with \`npm start\`.`);
-    process.exit(1);
+  for (const url of [`${apiUrl}/api/llm/providers`, `${eventBusUrl}/_local/idle`]) {
+    try {
+      await fetch(url);
+    } catch {
+      console.error(`No service at ${new URL(url).origin}: start it first with \`npm start\`.`);
+      process.exit(1);
+    }
   }
   console.log(`Demo against ${apiUrl} (event bus ${eventBusUrl})`);
   const result = await runJourney({ apiUrl, eventBusUrl });

@@ -91,13 +91,16 @@ async function main(): Promise<void> {
   process.env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${configuredPorts().dynamodb}`;
   process.env.AWS_ACCESS_KEY_ID ||= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ||= 'local';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
 
   const only = process.argv[2];
   const orgIds = only ? [only] : await organizationsWithBalances();
   let failures = 0;
   for (const orgId of orgIds) {
     const report = await reconcileOrganization(orgId);
-    if (report.ok) {
+    if (report.ok && report.entryCount === 0 && report.balanceMicros === 0) {
+      console.log(`ok    ${orgId}  no credit activity (or no such organization)`);
+    } else if (report.ok) {
       console.log(
         `ok    ${orgId}  balance ${report.balanceMicros} micros, ${report.entryCount} entries`,
       );
@@ -107,7 +110,8 @@ async function main(): Promise<void> {
       for (const difference of report.differences) console.log(`      ${difference}`);
     }
   }
-  console.log(`${orgIds.length} organization(s) checked, ${failures} with differences`);
+  const scope = only ? '' : ' with a credit account';
+  console.log(`${orgIds.length} organization(s)${scope} checked, ${failures} with differences`);
   process.exitCode = failures > 0 ? 1 : 0;
 }
 

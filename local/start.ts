@@ -302,6 +302,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // Whoever started us (npm, an IDE, a process manager) may die without passing a signal on:
+  // then we are re-parented, and stop rather than keep the ports and DynamoDB Local.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent exited');
+  }, 1000).unref();
   process.on('uncaughtException', (error) => {
     console.error('local stack: uncaught error, stopping', error);
     void stack.stop().finally(() => process.exit(1));

@@ -7,7 +7,7 @@ import {
   toCreditBalance,
 } from '#data/credits';
 import { decodeCursor, encodeCursor } from '#data/cursor';
-import { balanceSk, orgMetaSk, orgPk } from '#data/keys';
+import { balanceSk, ledgerSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
 import { assertCheckoutAmount, checkoutIdempotencyKey, creditCurrency } from '#domain/credits';
 import { dollarsToMinorUnits, formatMicros } from '#domain/money';
@@ -152,7 +152,7 @@ export const listCreditTransactions = httpRoute(
 
     const page = await listLedgerEntries(params.orgId, {
       limit: query.limit,
-      startKey: decodeCursor(query.cursor, orgPk(params.orgId)),
+      startKey: decodeCursor(query.cursor, { pk: orgPk(params.orgId), skPrefix: ledgerSkPrefix }),
     });
     return json(200, {
       transactions: page.entries.map((entry) => ({

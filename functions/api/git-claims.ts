@@ -14,12 +14,12 @@ import {
   listOrganizationClaims,
   toGitClaim,
 } from '#data/git-claims';
-import { orgClaimSk } from '#data/keys';
+import { orgClaimSk, orgClaimSkPrefix, orgPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
 import { claimRefusal, claimStanding, type GitClaim } from '#domain/git-claims';
 import { authorize } from '#domain/permissions';
 import { decryptSecret } from '#platform/encryption';
-import { ForbiddenError, NotFoundError } from '#platform/errors';
+import { BadRequestError, ForbiddenError, NotFoundError } from '#platform/errors';
 import { event, publishEvents } from '#platform/events';
 import {
   fetchGitMembership,
@@ -28,6 +28,7 @@ import {
   providerNames,
 } from '#platform/git-providers';
 import { httpRoute, json } from '#platform/http';
+import { recordGitClaimMade } from '#platform/metrics';
 import { orgIdParam, orgParams, pageQuery } from '#platform/schemas';
 
 /**
@@ -61,7 +62,10 @@ export const listGitOrganizations = httpRoute(
       .sort((a, b) => `${a.provider}/${a.login}`.localeCompare(`${b.provider}/${b.login}`));
 
     // The list comes from the providers, not the table: the cursor is an offset into it.
-    const offset = Number(decodeCursor(query.cursor)?.sk ?? 0);
+    const offset = Number(decodeCursor(query.cursor, { pk: 'offset' })?.sk ?? 0);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new BadRequestError('Invalid cursor', undefined, 'invalid_cursor');
+    }
     const page = all.slice(offset, offset + query.limit);
     const next = offset + query.limit;
     return json(200, {
@@ -80,7 +84,10 @@ export const listGitClaims = httpRoute(
       getMembershipWith(params.orgId, caller.userId, []),
       listOrganizationClaims(params.orgId, {
         limit: query.limit,
-        startKey: decodeCursor(query.cursor, `ORG#${params.orgId}`),
+        startKey: decodeCursor(query.cursor, {
+          pk: orgPk(params.orgId),
+          skPrefix: orgClaimSkPrefix,
+        }),
       }),
     ]);
     authorize(membership, 'org.view');
@@ -127,6 +134,7 @@ export const claimGitOrganization = httpRoute(
       claimedAt: new Date().toISOString(),
     };
     await createClaim(claim);
+    recordGitClaimMade(claim.provider);
     await publishEvents([
       event('GitOrganizationClaimed', claimEventDetail('claimed', claim, caller.userId)),
     ]);

@@ -8,12 +8,17 @@ import {
   toStoredLlmSettings,
 } from '#data/llm-settings';
 import { getMembershipWith } from '#data/memberships';
-import { checkLlmChoice, llmProviders, resolveEffectiveLlmSettings } from '#domain/llm';
+import {
+  checkBaseUrl,
+  checkLlmChoice,
+  llmProviders,
+  resolveEffectiveLlmSettings,
+} from '#domain/llm';
 import { authorize, roles } from '#domain/permissions';
 import { encryptSecret, secretHint } from '#platform/encryption';
 import { NotFoundError, ValidationError } from '#platform/errors';
 import { httpRoute, json } from '#platform/http';
-import { orgParams } from '#platform/schemas';
+import { orgParams, safeText } from '#platform/schemas';
 
 /**
  * LLM settings: the organization default (admins edit), each member's personal override, and
@@ -22,11 +27,14 @@ import { orgParams } from '#platform/schemas';
  */
 const settingsBody = z
   .object({
-    provider: z.string().min(1).max(64),
-    model: z.string().min(1).max(128),
+    provider: safeText(1, 64),
+    model: safeText(1, 128),
     baseUrl: z
-      .url({ protocol: /^https?$/ })
+      .string()
       .max(2048)
+      .refine((url) => checkBaseUrl(url) === undefined, {
+        error: (issue) => checkBaseUrl(String(issue.input)) ?? 'invalid baseUrl',
+      })
       .nullable()
       .optional(),
     /** Absent: keep the stored key (if the provider is unchanged); null: clear it. */

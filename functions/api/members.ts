@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '#data/cursor';
-import { orgMetaSk, orgPk } from '#data/keys';
+import { memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import {
   addMember as addMemberItem,
   changeMemberRole as changeMemberRoleItem,
@@ -20,7 +20,10 @@ const role = z.enum(roles);
 export const listMembers = httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ caller, params, query }) => {
-    const startKey = decodeCursor(query.cursor, orgPk(params.orgId));
+    const startKey = decodeCursor(query.cursor, {
+      pk: orgPk(params.orgId),
+      skPrefix: memberSkPrefix,
+    });
     // Membership check and page read are independent: run them side by side.
     const [membership, page] = await Promise.all([
       getMembership(params.orgId, caller.userId),
@@ -66,18 +69,19 @@ export const addMember = httpRoute(
 );
 
 /**
- * Finds the user to add: by id (a user who has signed in, or any id when the email is given
- * too) or by the email they signed in with.
+ * Finds the user to add: by id or by the verified email they signed in with. Only users who
+ * have signed in are known, so an admin cannot attach an arbitrary email to an arbitrary id.
  */
 async function findUserToAdd(userId: string | undefined, email: string | undefined) {
   if (userId) {
     const profile = await findUserById(userId);
-    if (profile) return profile;
-    if (email) return { userId, email: email.toLowerCase() };
-    throw new NotFoundError(
-      'No user with that id has signed in yet; add them by userId and email',
-      'user_not_found',
-    );
+    if (!profile) {
+      throw new NotFoundError('No user with that id has signed in yet', 'user_not_found');
+    }
+    if (email && profile.email !== email.toLowerCase()) {
+      throw new ConflictError('That userId and email belong to different users', 'user_mismatch');
+    }
+    return profile;
   }
   const matches = await findUsersByEmail(email ?? '');
   if (matches.length === 0) {
@@ -99,7 +103,7 @@ export const changeMemberRole = httpRoute(
       getMembership(params.orgId, caller.userId),
       getMembership(params.orgId, params.userId),
     ]);
-    authorize(actor, 'org.view');
+    authorize(actor, 'members.manage');
     if (!target) throw new NotFoundError('Member not found', 'member_not_found');
 
     const ownerCount = await ownerCountFor(params.orgId, target, body.role);
@@ -128,7 +132,7 @@ export const removeMember = httpRoute({ params: memberParams }, async ({ caller,
     getMembership(params.orgId, caller.userId),
     self ? Promise.resolve(undefined) : getMembership(params.orgId, params.userId),
   ]);
-  authorize(actor, self ? 'org.leave' : 'org.view');
+  authorize(actor, self ? 'org.leave' : 'members.manage');
   const member = self ? actor : target;
   if (!member) throw new NotFoundError('Member not found', 'member_not_found');
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '#data/cursor';
-import { orgMetaSk } from '#data/keys';
+import { orgMetaSk, orgPkPrefix, userPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
 import {
   createOrganizationWithOwner,
@@ -14,9 +14,9 @@ import { recordUserProfile } from '#data/users';
 import { authorize } from '#domain/permissions';
 import { BadRequestError, NotFoundError } from '#platform/errors';
 import { type Caller, httpRoute, json } from '#platform/http';
-import { orgParams, pageQuery } from '#platform/schemas';
+import { orgParams, pageQuery, safeText } from '#platform/schemas';
 
-const organizationName = z.string().trim().min(1).max(100);
+const organizationName = safeText(1, 100);
 
 function requireEmail(caller: Caller): string {
   if (!caller.email) {
@@ -46,7 +46,10 @@ export const listMyOrganizations = httpRoute({ query: pageQuery }, async ({ call
 
   const { organizations, lastKey } = await listOrganizationsOfUser(caller.userId, {
     limit: query.limit,
-    startKey: decodeCursor(query.cursor),
+    startKey: decodeCursor(query.cursor, {
+      gsi1pk: userPk(caller.userId),
+      gsi1skPrefix: orgPkPrefix,
+    }),
   });
   return json(200, { organizations, cursor: encodeCursor(lastKey) ?? null });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toCreditBalance } from '#data/credits';
 import { decodeCursor, encodeCursor } from '#data/cursor';
-import { balanceSk, orgPk } from '#data/keys';
+import { balanceSk, memberSkPrefix, orgPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
 import { listMembersSpend } from '#data/usage';
 import { formatMicros, formatShare } from '#domain/money';
@@ -36,7 +36,7 @@ export const getMembersFinancial = httpRoute(
       month,
       limit: query.limit,
       emailFilter: query.email,
-      startKey: decodeCursor(query.cursor, orgPk(params.orgId)),
+      startKey: decodeCursor(query.cursor, { pk: orgPk(params.orgId), skPrefix: memberSkPrefix }),
     });
 
     return json(200, {

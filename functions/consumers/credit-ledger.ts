@@ -2,6 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { eventCatalogue } from '#catalogue/events';
 import { grantPurchasedCredits, revokeCredits } from '#data/credits';
 import { logger } from '#platform/logger';
+import { eventConsumer, recordCreditsPurchased } from '#platform/metrics';
 
 /**
  * Credit ledger consumer (rule CreditLedger): tops up on `CreditPurchasePaid`, revokes on
@@ -9,7 +10,9 @@ import { logger } from '#platform/logger';
  * EventBridge's at-least-once delivery and Lambda's async retries never apply a change twice.
  * Anything unparseable throws: after the retries it lands in the dead-letter queue.
  */
-export async function handler(
+export const handler = eventConsumer(applyCreditEvent);
+
+async function applyCreditEvent(
   incoming: EventBridgeEvent<string, unknown>,
 ): Promise<{ result: string }> {
   const detailType = incoming['detail-type'];
@@ -17,6 +20,7 @@ export async function handler(
     const detail = eventCatalogue.CreditPurchasePaid.detail.parse(incoming.detail);
     logger.appendKeys({ orgId: detail.orgId, eventId: detail.eventId });
     const result = await grantPurchasedCredits(detail);
+    if (result === 'applied') recordCreditsPurchased(detail.amountMicros);
     logger.info('Credit purchase applied', { result, amountMicros: detail.amountMicros });
     return { result };
   }

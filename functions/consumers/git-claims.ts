@@ -11,6 +11,7 @@ import {
   suspendClaim,
 } from '#data/git-claims';
 import { logger } from '#platform/logger';
+import { eventConsumer } from '#platform/metrics';
 
 /**
  * Keeps claims current with what happens on GitHub/GitLab. Every step is idempotent: a
@@ -20,7 +21,9 @@ import { logger } from '#platform/logger';
  *   an owner unclaims it.
  * - Membership changed: accepted; claims are checked live when made, so nothing is stored.
  */
-export async function handler(incoming: EventBridgeEvent<string, unknown>): Promise<void> {
+export const handler = eventConsumer(maintainClaims);
+
+async function maintainClaims(incoming: EventBridgeEvent<string, unknown>): Promise<void> {
   switch (incoming['detail-type']) {
     case 'GitOrganizationRenamed':
       return applyRename(gitOrganizationRenamedDetail.parse(incoming.detail));

@@ -3,13 +3,16 @@ import { resolveRepository } from '#api/resolve';
 import { resolverRequestedDetail } from '#catalogue/events';
 import { event, publishEvents } from '#platform/events';
 import { logger } from '#platform/logger';
+import { eventConsumer } from '#platform/metrics';
 
 /**
  * ResolverRequested -> ResolverRouted (the claiming organization and the requester's platform
  * user) or ResolverRejected (with the reason). The published ids derive from the request's id,
  * so a redelivered request publishes the same events and downstream de-duplicates them.
  */
-export async function handler(incoming: EventBridgeEvent<string, unknown>): Promise<void> {
+export const handler = eventConsumer(routeResolverRequest);
+
+async function routeResolverRequest(incoming: EventBridgeEvent<string, unknown>): Promise<void> {
   const request = resolverRequestedDetail.parse(incoming.detail);
   logger.appendKeys({ eventId: request.eventId });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { eventCatalogue } from '#catalogue/events';
 import { chargeUsageBatch, type Usage } from '#data/usage';
 import { logger } from '#platform/logger';
+import { eventConsumer, recordUsageCharged } from '#platform/metrics';
 
 /**
  * Usage consumer (rule UsageCharging -> queue -> this function, in batches). Each SQS record's
@@ -14,7 +15,9 @@ import { logger } from '#platform/logger';
  */
 const envelope = z.object({ 'detail-type': z.literal('UsageRecorded'), detail: z.unknown() });
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export const handler = eventConsumer(chargeUsageRecords);
+
+async function chargeUsageRecords(event: SQSEvent): Promise<SQSBatchResponse> {
   const failures = new Set<string>();
   const byOrg = new Map<string, { usage: Usage; messageId: string }[]>();
 
@@ -37,6 +40,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
           orgId,
           records.map((record) => record.usage),
         );
+        const costs = new Map(records.map(({ usage }) => [usage.usageId, usage.costMicros]));
+        for (const usageId of result.charged) recordUsageCharged(costs.get(usageId) ?? 0);
         logger.info('Usage charged', {
           orgId,
           charged: result.charged.length,

@@ -17,13 +17,14 @@ import {
   memberSk,
   orgClaimSk,
   orgClaimSkPrefix,
+  orgMetaSk,
   orgPk,
 } from '#data/keys';
 import { tableName } from '#data/table';
-import { failedConditionIndexes } from '#data/transactions';
+import { transactOrThrow } from '#data/transact';
 import type { GitClaim, GitProvider } from '#domain/git-claims';
 import { documentClient } from '#platform/aws-clients';
-import { ConflictError, ForbiddenError } from '#platform/errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
 
 /**
  * Git organization claims. One claim is three items, always written and deleted together:
@@ -82,24 +83,36 @@ export async function createClaim(claim: GitClaim): Promise<void> {
       },
     },
     ownerCheck(claim.orgId, claim.claimedBy),
+    claimCountChange(claim.orgId, 1),
   ];
 
-  try {
-    await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    const failed = failedConditionIndexes(error);
-    if (failed?.includes(0)) {
-      const holder = readCancelledItem(error, 0)?.orgId;
-      throw new ConflictError(
-        holder === claim.orgId
+  await transactOrThrow(items, {
+    0: (error) =>
+      new ConflictError(
+        readCancelledItem(error, 0)?.orgId === claim.orgId
           ? 'This organization has already claimed that Git organization'
           : 'That Git organization is already claimed by another organization',
         'git_organization_already_claimed',
-      );
-    }
-    if (failed?.includes(3)) throw new ForbiddenError('Only owners can claim', 'not_owner');
-    throw error;
-  }
+      ),
+    3: () => new ForbiddenError('Only owners can claim', 'not_owner'),
+    4: () => new NotFoundError('Organization not found', 'organization_not_found'),
+  });
+}
+
+/**
+ * The organization's count of claims, kept in the same transactions as the claims: deleting an
+ * organization requires it to be zero, so a claim cannot outlive its organization.
+ */
+function claimCountChange(orgId: string, delta: 1 | -1): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { pk: orgPk(orgId), sk: orgMetaSk },
+      UpdateExpression: 'ADD claimCount :delta',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':delta': delta },
+    },
+  };
 }
 
 /** Deletes the claim's three items at once, freeing the Git organization. */
@@ -120,18 +133,18 @@ export async function deleteClaim(claim: GitClaim, actingUserId: string): Promis
       },
     },
     ownerCheck(claim.orgId, actingUserId),
+    claimCountChange(claim.orgId, -1),
     ...(await aliasDeletion(claim, claim.login)),
   ];
-  try {
-    await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    const failed = failedConditionIndexes(error);
-    if (failed?.includes(2)) throw new ForbiddenError('Only owners can unclaim', 'not_owner');
-    if (failed?.length) {
-      throw new ConflictError('The claim changed while unclaiming; retry', 'claim_changed');
-    }
-    throw error;
-  }
+  const changed = () =>
+    new ConflictError('The claim changed while unclaiming; retry', 'claim_changed');
+  const reasons: Record<number, () => Error> = {
+    2: () => new ForbiddenError('Only owners can unclaim', 'not_owner'),
+  };
+  items.forEach((_, index) => {
+    reasons[index] ??= changed;
+  });
+  await transactOrThrow(items, reasons);
 }
 
 /**

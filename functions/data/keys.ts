@@ -27,7 +27,8 @@
  * Payment partitions (map a Stripe PaymentIntent back to its organization for refunds/disputes):
  *   PAYMENT#<paymentIntentId> / PAYMENT           PaymentLink  orgId, checkoutSessionId
  */
-export const orgPk = (orgId: string) => `ORG#${orgId}`;
+export const orgPkPrefix = 'ORG#';
+export const orgPk = (orgId: string) => `${orgPkPrefix}${orgId}`;
 export const orgMetaSk = 'META';
 export const memberSk = (userId: string) => `MEMBER#${userId}`;
 export const memberSkPrefix = 'MEMBER#';

@@ -1,7 +1,7 @@
-import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { memberLlmSk, memberSk, orgLlmSk, orgPk } from '#data/keys';
 import { tableName } from '#data/table';
-import { isConditionFailureAt } from '#data/transactions';
+import { transactOrThrow } from '#data/transact';
 import type { StoredLlmSettings } from '#domain/llm';
 import type { Role } from '#domain/permissions';
 import { documentClient } from '#platform/aws-clients';
@@ -67,43 +67,37 @@ async function putSettings(
 ) {
   const roleValues = Object.fromEntries((writerRoles ?? []).map((role, i) => [`:r${i}`, role]));
   const roleCondition = writerRoles ? ` AND #role IN (${Object.keys(roleValues).join(', ')})` : '';
-  try {
-    await documentClient.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                pk: orgPk(orgId),
-                sk,
-                entity,
-                orgId,
-                ...settings,
-                updatedAt: new Date().toISOString(),
-              },
-            },
+  await transactOrThrow(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk: orgPk(orgId),
+            sk,
+            entity,
+            orgId,
+            ...settings,
+            updatedAt: new Date().toISOString(),
           },
-          {
-            ConditionCheck: {
-              TableName: tableName,
-              Key: { pk: orgPk(orgId), sk: memberSk(settings.updatedBy) },
-              ConditionExpression: `attribute_exists(pk)${roleCondition}`,
-              ...(writerRoles
-                ? {
-                    ExpressionAttributeNames: { '#role': 'role' },
-                    ExpressionAttributeValues: roleValues,
-                  }
-                : {}),
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailureAt(error, 1)) {
-      throw new ConflictError('Your membership changed while this request ran', 'role_changed');
-    }
-    throw error;
-  }
+        },
+      },
+      {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: { pk: orgPk(orgId), sk: memberSk(settings.updatedBy) },
+          ConditionExpression: `attribute_exists(pk)${roleCondition}`,
+          ...(writerRoles
+            ? {
+                ExpressionAttributeNames: { '#role': 'role' },
+                ExpressionAttributeValues: roleValues,
+              }
+            : {}),
+        },
+      },
+    ],
+    {
+      1: () => new ConflictError('Your membership changed while this request ran', 'role_changed'),
+    },
+  );
 }

@@ -1,10 +1,10 @@
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { balanceUpdate } from '#data/credits';
 import { memberLlmSk, memberSk, memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import { type MemberRecord, toMemberRecord } from '#data/memberships';
 import { newMembershipItem } from '#data/organizations';
 import { tableName } from '#data/table';
-import { failedConditionIndexes } from '#data/transactions';
+import { type TransactItem, transactOrThrow } from '#data/transact';
 import type { Role } from '#domain/permissions';
 import { documentClient } from '#platform/aws-clients';
 import { ConflictError } from '#platform/errors';
@@ -54,21 +54,28 @@ function ownerCountChange(orgId: string, delta: 1 | -1) {
   };
 }
 
-function explain(error: unknown, reasons: Record<number, Error>): never {
-  const failed = failedConditionIndexes(error);
-  if (failed) {
-    for (const index of failed) {
-      const mapped = reasons[index];
-      if (mapped) throw mapped;
-    }
-  }
-  throw error;
-}
-
 const actorChanged = () =>
   new ConflictError('Your role changed while this request ran; reload and retry', 'role_changed');
 const lastOwner = () =>
   new ConflictError('An organization must keep at least one owner', 'last_owner');
+
+/**
+ * Transaction items with, for each conditional item, the error its failed condition means.
+ */
+class MemberTransaction {
+  readonly items: TransactItem[] = [];
+  readonly reasons: Record<number, () => Error> = {};
+
+  add(item: TransactItem, whenConditionFails?: () => Error): this {
+    if (whenConditionFails) this.reasons[this.items.length] = whenConditionFails;
+    this.items.push(item);
+    return this;
+  }
+
+  run(): Promise<void> {
+    return transactOrThrow(this.items, this.reasons);
+  }
+}
 
 export async function addMember(input: {
   orgId: string;
@@ -78,22 +85,16 @@ export async function addMember(input: {
 }): Promise<MemberRecord> {
   const now = new Date().toISOString();
   const item = newMembershipItem({ orgId: input.orgId, ...input.user, role: input.role, now });
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> =
-    [
+  const transaction = new MemberTransaction()
+    .add(
       {
         Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
       },
-      actorCheck(input.orgId, input.actor),
-    ];
-  if (input.role === 'owner') items.push(ownerCountChange(input.orgId, 1));
-  try {
-    await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    explain(error, {
-      0: new ConflictError('That user is already a member', 'already_member'),
-      1: actorChanged(),
-    });
-  }
+      () => new ConflictError('That user is already a member', 'already_member'),
+    )
+    .add(actorCheck(input.orgId, input.actor), actorChanged);
+  if (input.role === 'owner') transaction.add(ownerCountChange(input.orgId, 1));
+  await transaction.run();
   return toMemberRecord(item);
 }
 
@@ -104,33 +105,29 @@ export async function changeMemberRole(input: {
   newRole: Role;
 }): Promise<void> {
   const { orgId, target, newRole } = input;
-  const self = input.actor.userId === target.userId;
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> =
-    [
-      {
-        Update: {
-          TableName: tableName,
-          Key: { pk: orgPk(orgId), sk: memberSk(target.userId) },
-          UpdateExpression: 'SET #role = :newRole',
-          ConditionExpression: '#role = :oldRole',
-          ExpressionAttributeNames: { '#role': 'role' },
-          ExpressionAttributeValues: { ':newRole': newRole, ':oldRole': target.role },
-        },
+  const transaction = new MemberTransaction().add(
+    {
+      Update: {
+        TableName: tableName,
+        Key: { pk: orgPk(orgId), sk: memberSk(target.userId) },
+        UpdateExpression: 'SET #role = :newRole',
+        ConditionExpression: '#role = :oldRole',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':newRole': newRole, ':oldRole': target.role },
       },
-    ];
+    },
+    () =>
+      new ConflictError('The member’s role changed meanwhile; reload and retry', 'role_changed'),
+  );
   // Changing your own role is checked by the update's own condition.
-  if (!self) items.push(actorCheck(orgId, input.actor));
-  if (target.role === 'owner' && newRole !== 'owner') items.push(ownerCountChange(orgId, -1));
-  if (target.role !== 'owner' && newRole === 'owner') items.push(ownerCountChange(orgId, 1));
-  try {
-    await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    explain(error, {
-      0: new ConflictError('The member’s role changed meanwhile; reload and retry', 'role_changed'),
-      1: self ? lastOwner() : actorChanged(),
-      2: lastOwner(),
-    });
+  if (input.actor.userId !== target.userId) {
+    transaction.add(actorCheck(orgId, input.actor), actorChanged);
   }
+  if (target.role === 'owner' && newRole !== 'owner') {
+    transaction.add(ownerCountChange(orgId, -1), lastOwner);
+  }
+  if (target.role !== 'owner' && newRole === 'owner') transaction.add(ownerCountChange(orgId, 1));
+  await transaction.run();
 }
 
 export async function removeMember(input: {
@@ -139,9 +136,8 @@ export async function removeMember(input: {
   target: MemberRecord;
 }): Promise<void> {
   const { orgId, target } = input;
-  const self = input.actor.userId === target.userId;
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> =
-    [
+  const transaction = new MemberTransaction()
+    .add(
       {
         Delete: {
           TableName: tableName,
@@ -152,26 +148,20 @@ export async function removeMember(input: {
           ExpressionAttributeValues: { ':role': target.role, ':spent': target.lifetimeSpentMicros },
         },
       },
-      {
-        Delete: { TableName: tableName, Key: { pk: orgPk(orgId), sk: memberLlmSk(target.userId) } },
-      },
-    ];
-  if (!self) items.push(actorCheck(orgId, input.actor));
-  if (target.role === 'owner') items.push(ownerCountChange(orgId, -1));
+      () => new ConflictError('The member changed meanwhile; reload and retry', 'member_changed'),
+    )
+    .add({
+      Delete: { TableName: tableName, Key: { pk: orgPk(orgId), sk: memberLlmSk(target.userId) } },
+    });
+  if (input.actor.userId !== target.userId) {
+    transaction.add(actorCheck(orgId, input.actor), actorChanged);
+  }
+  if (target.role === 'owner') transaction.add(ownerCountChange(orgId, -1), lastOwner);
   // A departed member's spend stays in the organization's books as unattributed spend, so the
   // members' spend still adds up to the organization's.
   if (target.lifetimeSpentMicros > 0) {
     const deltas = { unattributedSpentMicros: target.lifetimeSpentMicros };
-    items.push(balanceUpdate(orgId, deltas, new Date().toISOString()));
+    transaction.add(balanceUpdate(orgId, deltas, new Date().toISOString()));
   }
-  try {
-    await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    const reasons: Record<number, Error> = {
-      0: new ConflictError('The member changed meanwhile; reload and retry', 'member_changed'),
-    };
-    if (!self) reasons[2] = actorChanged();
-    reasons[self ? 2 : 3] = lastOwner();
-    explain(error, reasons);
-  }
+  await transaction.run();
 }

@@ -3,12 +3,11 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { gsi1, memberSk, orgClaimSkPrefix, orgMetaSk, orgPk, userPk } from '#data/keys';
+import { gsi1, memberSk, orgMetaSk, orgPk, userPk } from '#data/keys';
 import { tableName } from '#data/table';
-import { isConditionFailureAt } from '#data/transactions';
+import { transactOrThrow } from '#data/transact';
 import type { Role } from '#domain/permissions';
 import { documentClient } from '#platform/aws-clients';
 import { ConflictError, NotFoundError } from '#platform/errors';
@@ -69,30 +68,29 @@ export async function createOrganizationWithOwner(input: {
     createdAt: now,
     createdBy: input.owner.userId,
   };
-  await documentClient.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: tableName,
-            Item: {
-              pk: orgPk(input.orgId),
-              sk: orgMetaSk,
-              entity: 'Organization',
-              ...organization,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
+  await transactOrThrow(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk: orgPk(input.orgId),
+            sk: orgMetaSk,
+            entity: 'Organization',
+            ...organization,
           },
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        {
-          Put: {
-            TableName: tableName,
-            Item: newMembershipItem({ orgId: input.orgId, ...input.owner, role: 'owner', now }),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: newMembershipItem({ orgId: input.orgId, ...input.owner, role: 'owner', now }),
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-      ],
-    }),
+      },
+    ],
+    {},
   );
   return organization;
 }
@@ -173,56 +171,46 @@ export async function renameOrganization(orgId: string, name: string): Promise<O
 
 /**
  * Deletes an organization. Organizations with Git claims must unclaim first (claims route
- * other people's work). The META item and the caller's owner membership go in one transaction
- * (from then on the organization no longer exists for anyone); the rest of the partition is
- * swept after.
+ * other people's work): the META item keeps a `claimCount` that every claim and unclaim
+ * changes in its own transaction, and the deletion requires it to be zero, so a claim and a
+ * deletion racing each other cannot both succeed. The META item and the caller's owner
+ * membership go in one transaction (from then on the organization no longer exists for
+ * anyone); the rest of the partition is swept after.
  */
 export async function deleteOrganization(orgId: string, ownerUserId: string): Promise<void> {
-  const claims = await documentClient.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
-      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':claim': orgClaimSkPrefix },
-      Limit: 1,
-    }),
+  await transactOrThrow(
+    [
+      {
+        Delete: {
+          TableName: tableName,
+          Key: { pk: orgPk(orgId), sk: orgMetaSk },
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(claimCount) OR claimCount = :none)',
+          ExpressionAttributeValues: { ':none': 0 },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Delete: {
+          TableName: tableName,
+          Key: { pk: orgPk(orgId), sk: memberSk(ownerUserId) },
+          ConditionExpression: '#role = :owner',
+          ExpressionAttributeNames: { '#role': 'role' },
+          ExpressionAttributeValues: { ':owner': 'owner' },
+        },
+      },
+    ],
+    {
+      0: (error) =>
+        error.CancellationReasons?.[0]?.Item
+          ? new ConflictError(
+              'Unclaim this organization’s Git organizations before deleting it',
+              'organization_has_git_claims',
+            )
+          : new NotFoundError('Organization not found', 'organization_not_found'),
+      1: () => new ConflictError('You are no longer an owner', 'role_changed'),
+    },
   );
-  if ((claims.Items ?? []).length > 0) {
-    throw new ConflictError(
-      'Unclaim this organization’s Git organizations before deleting it',
-      'organization_has_git_claims',
-    );
-  }
-
-  try {
-    await documentClient.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: tableName,
-              Key: { pk: orgPk(orgId), sk: orgMetaSk },
-              ConditionExpression: 'attribute_exists(pk)',
-            },
-          },
-          {
-            Delete: {
-              TableName: tableName,
-              Key: { pk: orgPk(orgId), sk: memberSk(ownerUserId) },
-              ConditionExpression: '#role = :owner',
-              ExpressionAttributeNames: { '#role': 'role' },
-              ExpressionAttributeValues: { ':owner': 'owner' },
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailureAt(error, 0)) {
-      throw new NotFoundError('Organization not found', 'organization_not_found');
-    }
-    if (isConditionFailureAt(error, 1)) throw new ConflictError('You are no longer an owner');
-    throw error;
-  }
   await sweepOrganizationPartition(orgId);
 }
 

@@ -11,7 +11,9 @@ import { logger } from '#platform/logger';
  */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-export type TransactOutcome = { ok: true } | { ok: false; failedConditions: number[] };
+export type TransactOutcome =
+  | { ok: true }
+  | { ok: false; failedConditions: number[]; error: TransactionCanceledException };
 
 const retryableCancellations = new Set([
   'TransactionConflict',
@@ -42,7 +44,9 @@ export async function transactWithRetry(items: TransactItem[]): Promise<Transact
         const failedConditions = codes.flatMap((code, index) =>
           code === 'ConditionalCheckFailed' ? [index] : [],
         );
-        if (failedConditions.length > 0) return { ok: false, failedConditions };
+        if (failedConditions.length > 0) {
+          return { ok: false, failedConditions, error: error as TransactionCanceledException };
+        }
         if (!codes.some((code) => code && retryableCancellations.has(code))) throw error;
       } else if (!retryableErrors.has((error as Error).name)) {
         throw error;
@@ -52,6 +56,24 @@ export async function transactWithRetry(items: TransactItem[]): Promise<Transact
     }
   }
   throw lastError;
+}
+
+/**
+ * Runs a transaction like `transactWithRetry` and, when conditions fail, throws the error that
+ * `reasons` gives for the first failed item it knows (a domain error, e.g. 409), else a plain
+ * error naming the items.
+ */
+export async function transactOrThrow(
+  items: TransactItem[],
+  reasons: Record<number, (error: TransactionCanceledException) => Error>,
+): Promise<void> {
+  const outcome = await transactWithRetry(items);
+  if (outcome.ok) return;
+  for (const index of outcome.failedConditions) {
+    const reason = reasons[index];
+    if (reason) throw reason(outcome.error);
+  }
+  throw new Error(`Transaction conditions failed at items ${outcome.failedConditions.join(', ')}`);
 }
 
 /** Cancellation reason codes by item index, or undefined when the error is not a cancellation. */

@@ -117,5 +117,19 @@ export function mentionsAgent(text: string | null | undefined, mention: string):
   if (!text) return false;
   const handle = mention.startsWith('@') ? mention : `@${mention}`;
   const escaped = handle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\w@./-])${escaped}(?![\\w-])`, 'i').test(text);
+  return new RegExp(`(?<![\\w@./-])${escaped}(?![\\w-])`, 'i').test(spokenText(text));
+}
+
+/**
+ * The part of a Markdown comment that is the author speaking: without fenced or inline code,
+ * quoted lines and HTML comments, where a mention is quoted or shown rather than made (GitHub
+ * and GitLab do not notify for those either).
+ */
+export function spokenText(markdown: string): string {
+  return markdown
+    .replaceAll(String.fromCharCode(0), ' ')
+    .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
+    .replace(/^( {0,3})(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^\1?\2[`~]*[ \t]*$|(?![\s\S]))/gm, ' ')
+    .replace(/(`+)[\s\S]*?\1/g, ' ')
+    .replace(/^ {0,3}>.*$/gm, ' ');
 }

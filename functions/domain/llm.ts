@@ -89,9 +89,9 @@ export interface EffectiveLlmSettings {
 
 /**
  * Resolves what a member's conversations use. The provider and model come as a pair from the
- * most specific level that sets them. A base URL or API key is inherited from the organization
- * only while the member uses the organization's provider: a key for one provider is never sent
- * to another.
+ * most specific level that sets them. The organization's API key is used only while the member
+ * uses the organization's provider *and* its endpoint (they set no base URL of their own): a key
+ * is never sent to another provider or to a URL a member chose.
  */
 export function resolveEffectiveLlmSettings(
   organization: StoredLlmSettings | undefined,
@@ -105,16 +105,17 @@ export function resolveEffectiveLlmSettings(
 
   const provider = base.settings?.provider ?? serviceDefaultLlm.provider;
   const model = base.settings?.model ?? serviceDefaultLlm.model;
-  const inheritsOrg = base.source === 'member' && organization?.provider === provider;
+  const sameProvider = base.source === 'member' && organization?.provider === provider;
 
   const baseUrl = pick(
     base.settings?.baseUrl,
     base.source,
-    inheritsOrg ? organization?.baseUrl : undefined,
+    sameProvider ? organization?.baseUrl : undefined,
   );
+  const usesOrgEndpoint = sameProvider && !member?.baseUrl;
   const keyFrom = base.settings?.apiKeySet
     ? { settings: base.settings, source: base.source }
-    : inheritsOrg && organization?.apiKeySet
+    : usesOrgEndpoint && organization?.apiKeySet
       ? { settings: organization, source: 'organization' as const }
       : undefined;
 
@@ -129,6 +130,55 @@ export function resolveEffectiveLlmSettings(
         }
       : { value: { set: false, lastFour: null }, source: 'default' },
   };
+}
+
+/**
+ * Why a base URL is not acceptable, or undefined. The conversation runtime sends API keys to
+ * it, so only public HTTPS endpoints: no credentials in the URL, no IP literals of private,
+ * loopback or link-local (cloud metadata) ranges, no localhost.
+ */
+export function checkBaseUrl(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'baseUrl is not a URL';
+  }
+  if (url.protocol !== 'https:') return 'baseUrl must use https';
+  if (url.username || url.password) return 'baseUrl must not carry credentials';
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) {
+    return 'baseUrl must be a public host';
+  }
+  if (isPrivateAddress(host)) return 'baseUrl must not point at a private or local address';
+  return undefined;
+}
+
+function isPrivateAddress(host: string): boolean {
+  const v4 = host.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168)
+    );
+  }
+  if (host.includes(':')) {
+    // IPv6 literal: loopback, unspecified, unique-local, link-local, IPv4-mapped.
+    return (
+      host === '::1' ||
+      host === '::' ||
+      /^f[cd]/.test(host) ||
+      /^fe[89ab]/.test(host) ||
+      host.startsWith('::ffff:')
+    );
+  }
+  return false;
 }
 
 function pick(

@@ -6,13 +6,23 @@ import type {
   Context,
 } from 'aws-lambda';
 import { ZodError, type ZodType, type z } from 'zod';
-import { AppError, BadRequestError, UnauthorizedError, ValidationError } from '#platform/errors';
+import type { WebhookRejectionReason, WebhookSender } from '#catalogue/metrics';
+import { optionalIntEnv } from '#platform/config';
+import {
+  AppError,
+  BadRequestError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ValidationError,
+} from '#platform/errors';
 import { logger } from '#platform/logger';
+import { publishMetrics, recordWebhookRejected } from '#platform/metrics';
 
 /**
  * The HTTP edge: every API handler is `httpRoute(schemas, fn)` and every webhook is
- * `webhookRoute(fn)`. Inputs are parsed by zod before `fn` sees them, errors are mapped to
- * status codes in one place (`toErrorResponse`), and 5xx bodies never carry internals.
+ * `signedWebhookRoute(sender, fn)`. Inputs are parsed by zod before `fn` sees them, errors are mapped to
+ * status codes in one place (`toErrorResponse`), and 5xx bodies never carry internals. Buffered
+ * metrics are written after every invocation.
  */
 export interface Caller {
   userId: string;
@@ -62,6 +72,7 @@ export function httpRoute<S extends RouteSchemas>(
   fn: (request: HttpRequest<S>) => Promise<HttpResult>,
 ): ApiHandler {
   const base = async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+    logger.resetKeys();
     const caller = readCaller(event);
     const request = {
       caller,
@@ -73,7 +84,7 @@ export function httpRoute<S extends RouteSchemas>(
     logger.appendKeys({ userId: caller.userId });
     return toResponse(await fn(request));
   };
-  return middy(base).use(errorMapping()) as unknown as ApiHandler;
+  return middy(base).use(metricsPublishing()).use(errorMapping()) as unknown as ApiHandler;
 }
 
 export interface WebhookRequest {
@@ -83,15 +94,66 @@ export interface WebhookRequest {
   event: APIGatewayProxyEventV2;
 }
 
-export function webhookRoute(fn: (request: WebhookRequest) => Promise<HttpResult>): WebhookHandler {
+export interface WebhookOptions {
+  /** Larger bodies are refused with 413 before any verification. */
+  maxBodyBytes?: number;
+  /** Who signs these requests; their 4xx answers are counted as rejections per reason. */
+  sender?: WebhookSender;
+}
+
+/**
+ * Stripe events and the GitHub/GitLab events we subscribe to are kilobytes to tens of kilobytes;
+ * API Gateway accepts up to 10 MB, so the limit is enforced here (WEBHOOK_MAX_BODY_BYTES).
+ */
+export const defaultWebhookMaxBodyBytes = optionalIntEnv('WEBHOOK_MAX_BODY_BYTES', 256 * 1024);
+
+type WebhookFn = (request: WebhookRequest) => Promise<HttpResult>;
+
+/** A webhook signed by `sender`: a `webhookRoute` whose rejections are counted. */
+export function signedWebhookRoute(
+  sender: WebhookSender,
+  fn: WebhookFn,
+  options: Omit<WebhookOptions, 'sender'> = {},
+): WebhookHandler {
+  return webhookRoute(fn, { ...options, sender });
+}
+
+/** A route that needs the exact raw body (webhooks, internal IAM routes). */
+export function webhookRoute(fn: WebhookFn, options: WebhookOptions = {}): WebhookHandler {
+  const { sender } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? defaultWebhookMaxBodyBytes;
   const base = async (event: APIGatewayProxyEventV2) => {
-    const headers: Record<string, string | undefined> = {};
-    for (const [name, value] of Object.entries(event.headers ?? {})) {
-      headers[name.toLowerCase()] = value;
+    logger.resetKeys();
+    try {
+      const rawBody = readRawBody(event);
+      if (rawBody.length > maxBodyBytes) {
+        throw new PayloadTooLargeError(`Webhook body is larger than ${maxBodyBytes} bytes`);
+      }
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(event.headers ?? {})) {
+        headers[name.toLowerCase()] = value;
+      }
+      return toResponse(await fn({ rawBody, headers, event }));
+    } catch (error) {
+      const reason = rejectionReason(error);
+      if (sender && reason) {
+        recordWebhookRejected(sender, reason);
+        logger.warn('Webhook rejected', { sender, reason });
+      }
+      throw error;
     }
-    return toResponse(await fn({ rawBody: readRawBody(event), headers, event }));
   };
-  return middy(base).use(errorMapping()) as unknown as WebhookHandler;
+  return middy(base).use(metricsPublishing()).use(errorMapping()) as unknown as WebhookHandler;
+}
+
+/** Why a webhook answer is a 4xx, for the `webhookRejected` metric; undefined for 5xx. */
+function rejectionReason(error: unknown): WebhookRejectionReason | undefined {
+  if (error instanceof PayloadTooLargeError) return 'too_large';
+  if (error instanceof UnauthorizedError) return 'signature';
+  if (error instanceof AppError && error.code === 'invalid_signature') return 'signature';
+  if (error instanceof AppError && error.statusCode < 500) return 'payload';
+  if (error instanceof ZodError) return 'payload';
+  return undefined;
 }
 
 export function readRawBody(event: APIGatewayProxyEventV2): Buffer {
@@ -99,13 +161,25 @@ export function readRawBody(event: APIGatewayProxyEventV2): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
+/**
+ * The caller, from the claims the JWT authorizer verified. The email is used only when the
+ * identity provider says it verified it (`email_verified`, a string in API Gateway's claims):
+ * others may add a user by email, so an unverified one could impersonate someone.
+ */
 function readCaller(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller {
   const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
   const sub = claims.sub;
-  if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError();
-  const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : undefined;
+  if (typeof sub !== 'string' || !userIdPattern.test(sub)) throw new UnauthorizedError();
+  const verified = claims.email_verified === true || claims.email_verified === 'true';
+  const email =
+    verified && typeof claims.email === 'string' && claims.email.length <= 320
+      ? claims.email.toLowerCase()
+      : undefined;
   return { userId: sub, email };
 }
+
+/** Subjects we can key by: printable, no separators of our keys, at most 128 characters. */
+const userIdPattern = /^[\x21-\x7e]{1,128}$/;
 
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = readRawBody(event);
@@ -170,6 +244,13 @@ function genericMessage(status: number): string {
   if (status === 502) return 'An upstream service failed; please retry later';
   if (status === 503) return 'Temporarily unavailable, please retry';
   return 'Internal error';
+}
+
+function metricsPublishing(): middy.MiddlewareObj {
+  return {
+    after: async () => publishMetrics(),
+    onError: async () => publishMetrics(),
+  };
 }
 
 function errorMapping(): middy.MiddlewareObj {

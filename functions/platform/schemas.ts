@@ -9,3 +9,13 @@ export const pageQuery = z.object({
   cursor: z.string().max(2048).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
+
+/** Text a person typed: no control characters and no lone surrogates (\p{Cc}, \p{Cs}). */
+export function safeText(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters');
+}

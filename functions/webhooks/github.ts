@@ -4,7 +4,7 @@ import { mentionsAgent } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
-import { json, validationError, webhookRoute } from '#platform/http';
+import { json, signedWebhookRoute, validationError } from '#platform/http';
 import { logger } from '#platform/logger';
 import { loadSecret } from '#platform/secrets';
 
@@ -62,7 +62,7 @@ const collaboratorEvent = z.object({
   member: account.nullable().optional(),
 });
 
-export const handler = webhookRoute(async ({ rawBody, headers }) => {
+export const handler = signedWebhookRoute('github', async ({ rawBody, headers }) => {
   const signature = headers['x-hub-signature-256'];
   if (!signature) throw new UnauthorizedError('Missing x-hub-signature-256 signature');
   const text = rawBody.toString('utf8');

@@ -4,7 +4,7 @@ import { mentionsAgent } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
-import { json, validationError, webhookRoute } from '#platform/http';
+import { json, signedWebhookRoute, validationError } from '#platform/http';
 import { logger } from '#platform/logger';
 import { loadSecret } from '#platform/secrets';
 
@@ -53,7 +53,7 @@ const envelope = z.object({
   event_name: z.string().optional(),
 });
 
-export const handler = webhookRoute(async ({ rawBody, headers }) => {
+export const handler = signedWebhookRoute('gitlab', async ({ rawBody, headers }) => {
   const token = headers['x-gitlab-token'];
   if (!token || !timingSafeEqual(digest(token), expectedTokenDigest)) {
     throw new UnauthorizedError('Invalid X-Gitlab-Token');

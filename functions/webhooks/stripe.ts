@@ -5,7 +5,7 @@ import { creditableMicros, disputeRevokes } from '#domain/credits';
 import { minorUnitsToMicros } from '#domain/money';
 import { BadRequestError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
-import { json, webhookRoute } from '#platform/http';
+import { json, signedWebhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
 import { orgIdParam } from '#platform/schemas';
 import { loadSecret } from '#platform/secrets';
@@ -19,7 +19,7 @@ import { loadSecret } from '#platform/secrets';
  */
 const webhookSecret = await loadSecret('STRIPE_WEBHOOK_SECRET');
 
-export const handler = webhookRoute(async ({ rawBody, headers }) => {
+export const handler = signedWebhookRoute('stripe', async ({ rawBody, headers }) => {
   const stripeEvent = verify(rawBody, headers['stripe-signature']);
   logger.appendKeys({ stripeEventId: stripeEvent.id, stripeEventType: stripeEvent.type });
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -17,7 +18,9 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { metricsCatalogue } from '#catalogue/metrics';
 import type { RouteAccess } from '#catalogue/routes';
+import { tableDefinition } from '#catalogue/table';
 import {
   type SecretName,
   type ServiceSecrets,
@@ -46,6 +49,8 @@ export interface ServiceFunctionProps {
   bus: IEventBus;
   /** Required when the access needs a secret. */
   secrets?: ServiceSecrets;
+  /** The KMS key for stored API keys and Git tokens; required when `access.encryption`. */
+  tokenKey?: IKey;
   settings: ServiceSettings;
   timeout: Duration;
   memorySize?: number;
@@ -59,12 +64,24 @@ export interface ServiceFunctionProps {
 /** Lambda's own async retries before the event goes to `asyncFailureQueue`. */
 const asyncRetryAttempts = 2;
 
+/** DynamoDB actions per declared table access: no Scan, no streams, no table management. */
+const tableReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const tableWriteActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  // Condition checks inside TransactWriteItems (transactions have no IAM action of their own).
+  'dynamodb:ConditionCheckItem',
+];
+
 /**
  * Every Lambda function of the service: one place for runtime, architecture, bundling, tracing,
  * logging and least-privilege grants derived from the catalogue's `access` declaration.
  */
 export class ServiceFunction extends Construct {
   readonly fn: LambdaFunction;
+  readonly role: IRole;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
@@ -74,16 +91,34 @@ export class ServiceFunction extends Construct {
     if (secretNames.length > 0 && !props.secrets) {
       throw new Error(`${id} needs secrets (${secretNames.join(', ')}) but none were given.`);
     }
+    if (props.access.encryption && !props.tokenKey) {
+      throw new Error(`${id} encrypts stored tokens but no token key was given.`);
+    }
 
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.settings.logRetention,
       removalPolicy: props.settings.removalPolicy,
     });
+    // Our own role instead of AWSLambdaBasicExecutionRole: logs go to this function's group only.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description}: execution role`,
+    });
+    logGroup.grantWrite(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: ' +
+        'X-Ray supports no resource-level permissions.',
+    });
+    this.role = role;
+
     const environment: Record<string, string> = {
       TABLE_NAME: props.table.tableName,
       EVENT_BUS_NAME: props.bus.eventBusName,
       LOG_LEVEL: props.settings.logLevel,
-      POWERTOOLS_SERVICE_NAME: 'organizations',
+      POWERTOOLS_SERVICE_NAME: metricsCatalogue.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: metricsCatalogue.namespace,
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (props.access.stripe) Object.assign(environment, props.settings.checkoutEnvironment);
@@ -94,6 +129,9 @@ export class ServiceFunction extends Construct {
       const secret = props.secrets?.secrets[name];
       if (secret) environment[secretCatalogue[name].arnEnv] = secret.secretArn;
     }
+    if (props.access.encryption && props.tokenKey) {
+      environment.TOKEN_KMS_KEY_ARN = props.tokenKey.keyArn;
+    }
 
     const common = {
       description: props.description,
@@ -101,6 +139,7 @@ export class ServiceFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout,
+      role,
       tracing: Tracing.ACTIVE,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -144,14 +183,36 @@ export class ServiceFunction extends Construct {
             ),
           });
 
+    Validations.of(this.fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose (issue 5): a supported LTS that matches the bundle ' +
+        'target and the tested runtime; move runtime and target together when the service moves ' +
+        'to Node.js 24.',
+    });
     this.grantDeclaredAccess(props, secretNames);
   }
 
   private grantDeclaredAccess(props: ServiceFunctionProps, secretNames: SecretName[]): void {
     const { access } = props;
-    if (access.table === 'read') props.table.grantReadData(this.fn);
-    if (access.table === 'readwrite') props.table.grantReadWriteData(this.fn);
+    if (access.table) {
+      const tableArn = props.table.tableArn;
+      const indexArns = tableDefinition.globalSecondaryIndexes.map(
+        (index) => `${tableArn}/index/${index.indexName}`,
+      );
+      const itemActions =
+        access.table === 'readwrite'
+          ? [...tableReadActions, ...tableWriteActions]
+          : tableReadActions;
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: itemActions, resources: [tableArn] }),
+      );
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns }),
+      );
+    }
     if (access.publishes) props.bus.grantPutEventsTo(this.fn);
+    if (access.encryption) props.tokenKey?.grant(this.role, 'kms:Encrypt', 'kms:Decrypt');
 
     const secretArns = secretNames.flatMap((name) => {
       const secret = props.secrets?.secrets[name];

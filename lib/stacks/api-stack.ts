@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   CorsHttpMethod,
   HttpApi,
@@ -14,10 +14,11 @@ import {
   HttpUserPoolAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { AccountRecovery, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -42,6 +43,8 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly httpApi: HttpApi;
   readonly secrets: ServiceSecrets;
+  /** Encrypts stored LLM API keys and Git tokens (KMS Encrypt/Decrypt, see platform/encryption). */
+  readonly tokenKey: Key;
   /** Route id -> its function. */
   readonly routeFunctions: Record<string, IFunction> = {};
   readonly resolverFunction: IFunction;
@@ -51,6 +54,12 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     this.secrets = new ServiceSecrets(this, 'Secrets', { removalPolicy: settings.removalPolicy });
+    // Retained in prod like the table: the tokens stored there are unreadable without it.
+    this.tokenKey = new Key(this, 'TokenKey', {
+      description: 'Organizations service: stored LLM API keys and Git tokens',
+      enableKeyRotation: true,
+      removalPolicy: settings.removalPolicy,
+    });
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Organizations service',
@@ -98,8 +107,15 @@ export class ApiStack extends Stack {
         integration: new HttpLambdaIntegration(`${route.id}Integration`, routeFunction),
         authorizer: authorizers[route.auth],
       });
+      if (!httpRoute) throw new Error(`No API Gateway route was created for ${route.id}.`);
       if (route.path === '/internal/resolve') internalResolveRoute = httpRoute;
       if (route.auth === 'webhook') {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Webhook senders cannot present a JWT or SigV4; the handler verifies the ' +
+            "sender's signature or token on the raw body before anything else.",
+        });
         new CfnOutput(this, `${route.id}Url`, { value: this.url(route.path) });
       }
     }
@@ -140,8 +156,32 @@ export class ApiStack extends Stack {
       signInAliases: { email: true },
       autoVerify: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      // Authenticator apps only: SMS costs money per message and is the weaker factor.
+      mfa: settings.stage === 'prod' ? Mfa.REQUIRED : Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
       removalPolicy: settings.removalPolicy,
     });
+    Validations.of(userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        'The Plus feature plan (threat protection) is billed per active user; this pool is the ' +
+        'fallback when no external issuer is configured. Production identity with threat ' +
+        'protection comes from jwtIssuer/jwtAudience or by enabling Plus on this pool.',
+    });
+    if (settings.stage !== 'prod') {
+      Validations.of(userPool).acknowledge({
+        id: 'AwsSolutions-COG2',
+        reason: 'dev stage only: MFA is optional so test users can be scripted; prod requires it.',
+      });
+    }
     const client = new UserPoolClient(this, 'UserPoolClient', {
       userPool,
       generateSecret: false,
@@ -166,6 +206,7 @@ export class ApiStack extends Stack {
       table: props.table,
       bus: props.bus,
       secrets: this.secrets,
+      tokenKey: this.tokenKey,
       settings: props.settings,
       timeout: apiTimeout,
       packaging: props.packaging,

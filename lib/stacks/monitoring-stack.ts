@@ -6,6 +6,7 @@ import {
   Dashboard,
   GraphWidget,
   MathExpression,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -13,6 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { metricsCatalogue } from '#catalogue/metrics';
 import type { ServiceSettings } from '#lib/settings';
 import type { DeadLetterQueue } from '#lib/stacks/events-stack';
 
@@ -26,9 +28,34 @@ export interface MonitoringStackProps extends StackProps {
 
 /** Server errors above this share of requests, in two of three 5-minute periods, alarm. */
 const serverErrorPercentThreshold = 5;
+/**
+ * Webhook deliveries with a bad signature per 5 minutes, for two periods in a row: a stray probe
+ * of the public URL stays below it; a wrong or rolled secret (every delivery refused, so no
+ * payments or claims arrive) crosses it.
+ */
+const signatureFailureThreshold = 5;
 const period = Duration.minutes(5);
 
-/** Alarms on dead-letter queue depth and the API's 5xx rate, and one dashboard. */
+/** A custom metric of the service (see functions/catalogue/metrics.ts). */
+function serviceMetric(
+  metricName: string,
+  dimensions: Record<string, string>,
+  label: string,
+): Metric {
+  return new Metric({
+    namespace: metricsCatalogue.namespace,
+    metricName,
+    dimensionsMap: { service: metricsCatalogue.serviceName, ...dimensions },
+    period,
+    statistic: 'Sum',
+    label,
+  });
+}
+
+/**
+ * Alarms on dead-letter queue depth, the API's 5xx rate and webhook signature failures, and one
+ * dashboard with the business metrics.
+ */
 export class MonitoringStack extends Stack {
   readonly alarmTopic: Topic;
 
@@ -76,6 +103,33 @@ export class MonitoringStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(notify);
 
+    const signatureFailures = new MathExpression({
+      expression: metricsCatalogue.webhookSenders.map((sender) => `FILL(${sender}, 0)`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        metricsCatalogue.webhookSenders.map((sender) => [
+          sender,
+          serviceMetric(
+            metricsCatalogue.names.webhookRejected,
+            { sender, reason: 'signature' },
+            sender,
+          ),
+        ]),
+      ),
+      label: 'webhook signature failures',
+      period,
+    });
+    new Alarm(this, 'WebhookSignatureFailures', {
+      alarmDescription:
+        'Webhooks are refused for a bad signature or token: check the webhook secrets in ' +
+        'Secrets Manager against Stripe, GitHub and GitLab (or someone is probing the URLs).',
+      metric: signatureFailures,
+      threshold: signatureFailureThreshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+
     const consumers = Object.entries(props.consumers);
     new Dashboard(this, 'Dashboard', {
       widgets: [
@@ -100,6 +154,26 @@ export class MonitoringStack extends Stack {
             title: 'Consumer errors',
             left: consumers.map(([name, fn]) =>
               fn.metricErrors({ period, statistic: 'Sum', label: name }),
+            ),
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Credits purchased and usage charged (micro-dollars)',
+            left: [
+              serviceMetric(metricsCatalogue.names.creditsPurchasedMicros, {}, 'purchased'),
+              serviceMetric(metricsCatalogue.names.usageChargedMicros, {}, 'charged'),
+            ],
+          }),
+          new GraphWidget({
+            title: 'Webhook rejections and Git claims',
+            left: [signatureFailures],
+            right: ['github', 'gitlab'].map((provider) =>
+              serviceMetric(
+                metricsCatalogue.names.gitClaimsMade,
+                { provider },
+                `${provider} claims`,
+              ),
             ),
           }),
         ],

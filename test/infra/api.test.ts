@@ -20,6 +20,8 @@ beforeAll(() => {
   functions = functionsById(service.api);
 });
 
+const all: { id: string; access: RouteAccess }[] = [...routes, resolverFunction];
+
 const expectedAuthorization = { jwt: 'JWT', webhook: 'NONE', iam: 'AWS_IAM' } as const;
 
 function functionOf(id: string): FunctionResource {
@@ -122,37 +124,79 @@ describe('function defaults', () => {
 });
 
 describe('least-privilege grants', () => {
-  const all: { id: string; access: RouteAccess }[] = [...routes, resolverFunction];
+  const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const writeActions = [
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ];
 
   it.each(all)('$id is granted only what its access declares', ({ id, access }) => {
     const statements = roleStatements(service.api, functionOf(id));
     const actions = actionsOf(statements);
 
     expect(actions.some((action) => action.includes('*'))).toBe(false);
-    expect(actions.includes('dynamodb:GetItem')).toBe(access.table !== undefined);
-    expect(actions.includes('dynamodb:PutItem')).toBe(access.table === 'readwrite');
-    expect(actions.includes('dynamodb:UpdateItem')).toBe(access.table === 'readwrite');
+    const expectedTable =
+      access.table === undefined
+        ? []
+        : access.table === 'read'
+          ? readActions
+          : [...readActions, ...writeActions];
+    expect([...new Set(actions.filter((a) => a.startsWith('dynamodb:')))].sort()).toEqual(
+      expectedTable.sort(),
+    );
     expect(actions.includes('events:PutEvents')).toBe(access.publishes === true);
+    expect(actions.filter((action) => action.startsWith('kms:')).sort()).toEqual(
+      access.encryption ? ['kms:Decrypt', 'kms:Encrypt'] : [],
+    );
 
     const allowed = new Set([
       'xray:PutTraceSegments',
       'xray:PutTelemetryRecords',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:GetItem',
-      'dynamodb:Scan',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:DescribeTable',
-      'dynamodb:GetRecords',
-      'dynamodb:GetShardIterator',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      ...readActions,
+      ...writeActions,
       'events:PutEvents',
       'secretsmanager:GetSecretValue',
+      'kms:Encrypt',
+      'kms:Decrypt',
     ]);
     expect(actions.filter((action) => !allowed.has(action))).toEqual([]);
+  });
+
+  it.each(all.filter((fn) => fn.access.table !== undefined))(
+    '$id queries the table and its gsi1 index by ARN, never index/*',
+    ({ id }) => {
+      const statements = roleStatements(service.api, functionOf(id)).filter((statement) =>
+        actionsOf([statement]).some((action) => action.startsWith('dynamodb:')),
+      );
+      const resources = statements.flatMap((statement) =>
+        Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+      );
+      expect(resources).toHaveLength(2);
+      expect(JSON.stringify(resources)).toContain('/index/gsi1"');
+      expect(JSON.stringify(resources)).not.toContain('*');
+      const indexStatement = statements.find((statement) =>
+        JSON.stringify(statement.Resource).includes('/index/'),
+      );
+      expect(indexStatement?.Action).toBe('dynamodb:Query');
+    },
+  );
+
+  it('uses no AWS managed policy: each role writes logs to its own log group only', () => {
+    for (const fn of functions.values()) {
+      const roleId = fn.properties.Role['Fn::GetAtt'][0];
+      const role = resourcesOfType(service.api, 'AWS::IAM::Role')[roleId];
+      expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+      const logStatement = roleStatements(service.api, fn).find((statement) =>
+        actionsOf([statement]).includes('logs:PutLogEvents'),
+      );
+      const logGroup = fn.properties.LoggingConfig?.LogGroup as { Ref: string };
+      expect(logStatement?.Resource).toEqual({ 'Fn::GetAtt': [logGroup.Ref, 'Arn'] });
+    }
   });
 
   it.each(all)('$id reads exactly the secrets its access needs', ({ id, access }) => {
@@ -166,10 +210,11 @@ describe('least-privilege grants', () => {
       expected.push(secretCatalogue.githubWebhookSecret.arnEnv);
     }
     if (access.webhookSecret === 'gitlab') expected.push(secretCatalogue.gitlabWebhookToken.arnEnv);
-    if (access.encryption) expected.push(secretCatalogue.tokenEncryptionKey.arnEnv);
 
     const variables = fn.properties.Environment.Variables;
-    const secretEnv = Object.keys(variables).filter((name) => name.endsWith('_ARN'));
+    const secretEnv = Object.keys(variables).filter(
+      (name) => name.endsWith('_ARN') && name !== 'TOKEN_KMS_KEY_ARN',
+    );
     expect(secretEnv.sort()).toEqual(expected.sort());
 
     const secretStatements = roleStatements(service.api, fn).filter((statement) =>
@@ -185,12 +230,44 @@ describe('least-privilege grants', () => {
     expect(grantedSecrets).toHaveLength(expected.length);
   });
 
-  it('creates the five secrets without a value in the template', () => {
+  it('creates the four secrets without a value in the template', () => {
     const secrets = resourcesOfType(service.api, 'AWS::SecretsManager::Secret');
-    expect(Object.keys(secrets)).toHaveLength(5);
+    expect(Object.keys(secrets)).toHaveLength(4);
     for (const secret of Object.values(secrets)) {
       expect(secret.Properties.SecretString).toBeUndefined();
     }
+  });
+});
+
+describe('token encryption key', () => {
+  function tokenKeyId(): string {
+    const keys = Object.keys(resourcesOfType(service.api, 'AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    return keys[0] ?? '';
+  }
+
+  it('is a rotating KMS key deleted with the dev stack', () => {
+    const key = resourcesOfType(service.api, 'AWS::KMS::Key')[tokenKeyId()] as unknown as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy: string;
+    };
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Delete');
+  });
+
+  it.each(all)('$id gets the key ARN only when it encrypts stored tokens', ({ id, access }) => {
+    const fn = functionOf(id);
+    const variables = fn.properties.Environment.Variables;
+    if (!access.encryption) {
+      expect(variables.TOKEN_KMS_KEY_ARN).toBeUndefined();
+      return;
+    }
+    const keyArn = { 'Fn::GetAtt': [tokenKeyId(), 'Arn'] };
+    expect(variables.TOKEN_KMS_KEY_ARN).toEqual(keyArn);
+    const kmsStatements = roleStatements(service.api, fn).filter((statement) =>
+      actionsOf([statement]).some((action) => action.startsWith('kms:')),
+    );
+    expect(kmsStatements.map((statement) => statement.Resource)).toEqual([keyArn]);
   });
 });
 

@@ -90,11 +90,18 @@ describe('stage switch', () => {
     }
   });
 
+  it('retains the token encryption key in prod', () => {
+    const keys = Object.values(resourcesOfType(prod.api, 'AWS::KMS::Key')) as unknown as {
+      DeletionPolicy: string;
+    }[];
+    expect(keys.map((key) => key.DeletionPolicy)).toEqual(['Retain']);
+  });
+
   it('retains secrets in prod', () => {
     const secrets = Object.values(
       resourcesOfType(prod.api, 'AWS::SecretsManager::Secret'),
     ) as unknown as { DeletionPolicy: string }[];
-    expect(secrets.map((secret) => secret.DeletionPolicy)).toEqual(Array(5).fill('Retain'));
+    expect(secrets.map((secret) => secret.DeletionPolicy)).toEqual(Array(4).fill('Retain'));
   });
 
   it('uses the configured JWT issuer and audience instead of creating a user pool', () => {

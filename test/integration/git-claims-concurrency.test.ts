@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClaim, getClaimByGitOrgId } from '#data/git-claims';
+import { deleteOrganization } from '#data/organizations';
 import { startGithubStandIn } from '#local/stand-ins/github';
 import { apiEvent, invoke } from '#test/support/api-event';
 import { captureEvents, freshId, seedOrganization, uniqueGithubSeed } from './git-fixtures.ts';
@@ -95,5 +96,33 @@ describe('concurrent claims', () => {
     );
     expect(won).toHaveLength(1);
     expect(conflicts).toHaveLength(7);
+  });
+
+  it('never lets a claim outlive an organization deleted at the same moment', async () => {
+    for (let round = 0; round < 10; round++) {
+      const userId = freshId('user');
+      const orgId = await seedOrganization([{ userId, role: 'owner' }]);
+      const gitOrgId = String(Math.floor(Math.random() * 1e12));
+
+      const [claimed, deleted] = await Promise.allSettled([
+        createClaim({
+          claimId: `clm_${gitOrgId.padStart(32, '0')}`,
+          orgId,
+          provider: 'gitlab',
+          gitOrgId,
+          login: `race-delete-${gitOrgId}`,
+          status: 'active',
+          claimedBy: userId,
+          claimedAt: new Date().toISOString(),
+        }),
+        deleteOrganization(orgId, userId),
+      ]);
+
+      // Exactly one wins: the claim (and the deletion is refused), or the deletion (and the
+      // claim finds no organization); never a claim held by a deleted organization.
+      expect([claimed.status, deleted.status].sort()).toEqual(['fulfilled', 'rejected']);
+      const stored = await getClaimByGitOrgId('gitlab', gitOrgId);
+      expect(stored === undefined).toBe(claimed.status === 'rejected');
+    }
   });
 });

@@ -5,12 +5,12 @@ import * as members from '#api/members';
 import * as orgs from '#api/organizations';
 import { documentClient } from '#platform/aws-clients';
 import { apiEvent, invoke } from '#test/support/api-event';
-import { newUser } from '#test/support/users';
+import { signedInUser } from '#test/support/users';
 
-type User = ReturnType<typeof newUser>;
+type User = Awaited<ReturnType<typeof signedInUser>>;
 
 async function orgWith(roles: Record<string, 'admin' | 'member'>) {
-  const owner = newUser('owner');
+  const owner = await signedInUser('owner');
   const created = await invoke(
     orgs.createOrganization,
     apiEvent({ method: 'POST', path: '', body: { name: 'LLM Org' }, ...owner }),
@@ -18,7 +18,7 @@ async function orgWith(roles: Record<string, 'admin' | 'member'>) {
   const orgId = created.body.orgId as string;
   const users: Record<string, User> = { owner };
   for (const [label, role] of Object.entries(roles)) {
-    const user = newUser(label);
+    const user = await signedInUser(label);
     users[label] = user;
     await invoke(
       members.addMember,

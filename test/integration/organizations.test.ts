@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as members from '#api/members';
 import * as orgs from '#api/organizations';
 import { apiEvent, invoke } from '#test/support/api-event';
-import { newUser } from '#test/support/users';
+import { newUser, signedInUser } from '#test/support/users';
 
 type User = ReturnType<typeof newUser>;
 
@@ -46,7 +46,7 @@ function remove(actor: User, orgId: string, userId: string) {
 
 describe('organizations and members', () => {
   it('makes the creator the owner and lists the organization with their role', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const orgId = await createOrg(owner, 'Acme Robotics');
 
     const mine = await invoke(
@@ -59,7 +59,7 @@ describe('organizations and members', () => {
   });
 
   it('adds members by email once they have signed in, and refuses unknown emails', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const admin = newUser('admin');
     const orgId = await createOrg(owner);
 
@@ -76,9 +76,46 @@ describe('organizations and members', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('refuses to attach an email to a user id that belongs to someone else', async () => {
+    const owner = await signedInUser('owner');
+    const alice = await signedInUser('alice');
+    const orgId = await createOrg(owner);
+
+    const ghost = await add(owner, orgId, { userId: 'never-signed-in', email: alice.email });
+    expect(ghost.statusCode).toBe(404);
+    const mismatch = await add(owner, orgId, { userId: alice.userId, email: owner.email });
+    expect(mismatch.statusCode).toBe(409);
+    expect(mismatch.body.error.code).toBe('user_mismatch');
+  });
+
+  it('ignores an email the identity provider has not verified', async () => {
+    const mallory = newUser('mallory');
+    const res = await invoke(
+      orgs.createOrganization,
+      apiEvent({
+        method: 'POST',
+        path: '',
+        body: { name: 'Spoof' },
+        userId: mallory.userId,
+        email: 'ceo@victim.example',
+        emailVerified: false,
+      }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.body.error.code).toBe('email_required');
+  });
+
+  it('refuses a subject that cannot be a user id with 401', async () => {
+    const res = await invoke(
+      orgs.listMyOrganizations,
+      apiEvent({ method: 'GET', path: '', userId: 'x'.repeat(3000), email: 'a@example.com' }),
+    );
+    expect(res.statusCode).toBe(401);
+  });
+
   it('hides an organization from non-members with 404', async () => {
-    const owner = newUser('owner');
-    const stranger = newUser('stranger');
+    const owner = await signedInUser('owner');
+    const stranger = await signedInUser('stranger');
     const orgId = await createOrg(owner);
 
     const res = await invoke(
@@ -89,9 +126,9 @@ describe('organizations and members', () => {
   });
 
   it('lets admins manage members but never owners', async () => {
-    const owner = newUser('owner');
-    const admin = newUser('admin');
-    const member = newUser('member');
+    const owner = await signedInUser('owner');
+    const admin = await signedInUser('admin');
+    const member = await signedInUser('member');
     const orgId = await createOrg(owner);
     await add(owner, orgId, { userId: admin.userId, email: admin.email, role: 'admin' });
 
@@ -112,7 +149,7 @@ describe('organizations and members', () => {
   });
 
   it('never lets the last owner go, even by leaving', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const orgId = await createOrg(owner);
 
     const demote = await changeRole(owner, orgId, owner.userId, 'admin');
@@ -123,8 +160,8 @@ describe('organizations and members', () => {
   });
 
   it('keeps one owner when two owners demote each other at the same moment', async () => {
-    const first = newUser('owner1');
-    const second = newUser('owner2');
+    const first = await signedInUser('owner1');
+    const second = await signedInUser('owner2');
     const orgId = await createOrg(first);
     await add(first, orgId, { userId: second.userId, email: second.email, role: 'owner' });
 
@@ -154,8 +191,8 @@ describe('organizations and members', () => {
   });
 
   it('lets a member leave and then hides the organization from them', async () => {
-    const owner = newUser('owner');
-    const member = newUser('member');
+    const owner = await signedInUser('owner');
+    const member = await signedInUser('member');
     const orgId = await createOrg(owner);
     await add(owner, orgId, { userId: member.userId, email: member.email });
 
@@ -168,10 +205,10 @@ describe('organizations and members', () => {
   });
 
   it('paginates members with an opaque cursor and rejects a forged one', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const orgId = await createOrg(owner);
     for (let i = 0; i < 4; i++) {
-      const user = newUser(`m${i}`);
+      const user = await signedInUser(`m${i}`);
       await add(owner, orgId, { userId: user.userId, email: user.email });
     }
     const seen: string[] = [];
@@ -200,7 +237,7 @@ describe('organizations and members', () => {
   });
 
   it('rejects malformed JSON and schema violations with 4xx and writes nothing', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const malformed = await invoke(
       orgs.createOrganization,
       apiEvent({ method: 'POST', path: '', rawBody: '{"name": ', ...owner }),
@@ -223,7 +260,7 @@ describe('organizations and members', () => {
   });
 
   it('accepts a base64-encoded body as API Gateway may deliver it', async () => {
-    const owner = newUser('owner');
+    const owner = await signedInUser('owner');
     const res = await invoke(
       orgs.createOrganization,
       apiEvent({ method: 'POST', path: '', body: { name: 'Ünïcode Org' }, base64: true, ...owner }),
@@ -233,8 +270,8 @@ describe('organizations and members', () => {
   });
 
   it('deletes an organization for its owner only', async () => {
-    const owner = newUser('owner');
-    const admin = newUser('admin');
+    const owner = await signedInUser('owner');
+    const admin = await signedInUser('admin');
     const orgId = await createOrg(owner);
     await add(owner, orgId, { userId: admin.userId, email: admin.email, role: 'admin' });
 

@@ -23,6 +23,8 @@ export interface ApiEventInput {
   base64?: boolean;
   userId?: string;
   email?: string;
+  /** The IdP's `email_verified` claim; true unless a test says otherwise. */
+  emailVerified?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -30,7 +32,10 @@ export function apiEvent(input: ApiEventInput): APIGatewayProxyEventV2WithJWTAut
   const text = input.rawBody ?? (input.body === undefined ? undefined : JSON.stringify(input.body));
   const claims: Record<string, string> = {};
   if (input.userId) claims.sub = input.userId;
-  if (input.email) claims.email = input.email;
+  if (input.email) {
+    claims.email = input.email;
+    claims.email_verified = String(input.emailVerified ?? true);
+  }
   const query = input.query ?? {};
   return {
     version: '2.0',

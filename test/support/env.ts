@@ -18,3 +18,4 @@ process.env.GITLAB_WEBHOOK_TOKEN ??= 'gitlab-webhook-token-test';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
