@@ -77,6 +77,8 @@ export function localEnvironment(endpoints: LocalEndpoints): Record<string, stri
     AGENT_MENTION: localSettings.agentMention,
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // CloudWatch metrics are log lines (EMF) in AWS; locally they would only fill the console.
+    POWERTOOLS_METRICS_DISABLED: env('POWERTOOLS_METRICS_DISABLED', 'true'),
   };
   // A base URL set in the environment wins: that is how the real services are selected.
   const bases = {

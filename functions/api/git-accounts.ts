@@ -20,7 +20,17 @@ const providerParams = z.object({ provider: z.enum(['github', 'gitlab']) });
 export const linkGitAccount = httpRoute(
   {
     params: providerParams,
-    body: z.object({ token: z.string().trim().min(8).max(512) }).strict(),
+    body: z
+      .object({
+        // Tokens are sent in an Authorization header: printable ASCII, no spaces or line breaks.
+        token: z
+          .string()
+          .trim()
+          .min(8)
+          .max(512)
+          .regex(/^[\x21-\x7e]+$/, 'a token has no spaces or control characters'),
+      })
+      .strict(),
   },
   async ({ caller, params, body }) => {
     const { provider } = params;

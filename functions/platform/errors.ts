@@ -62,6 +62,12 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message = 'Send the request body as application/json') {
+    super(415, 'unsupported_media_type', message);
+  }
+}
+
 /** An upstream provider (Stripe, GitHub, GitLab) failed or answered unexpectedly. */
 export class UpstreamError extends AppError {
   constructor(message: string, code = 'upstream_error') {

@@ -13,6 +13,7 @@ import {
   BadRequestError,
   PayloadTooLargeError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '#platform/errors';
 import { logger } from '#platform/logger';
@@ -184,6 +185,10 @@ const userIdPattern = /^[\x21-\x7e]{1,128}$/;
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = readRawBody(event);
   if (raw.length === 0) return undefined;
+  const contentType = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
+  if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError();
+  }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {

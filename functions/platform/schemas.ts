@@ -7,7 +7,12 @@ export const orgParams = z.object({ orgId: orgIdParam });
 
 export const pageQuery = z.object({
   cursor: z.string().max(2048).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'limit is a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .default(50),
 });
 
 /** Text a person typed: no control characters and no lone surrogates (\p{Cc}, \p{Cs}). */

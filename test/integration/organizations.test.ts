@@ -259,6 +259,21 @@ describe('organizations and members', () => {
     expect(mine.body.organizations).toEqual([]);
   });
 
+  it('refuses a body that is not sent as JSON with 415', async () => {
+    const owner = await signedInUser('owner');
+    const res = await invoke(
+      orgs.createOrganization,
+      apiEvent({
+        method: 'POST',
+        path: '',
+        rawBody: 'name=Acme',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        ...owner,
+      }),
+    );
+    expect(res.statusCode).toBe(415);
+  });
+
   it('accepts a base64-encoded body as API Gateway may deliver it', async () => {
     const owner = await signedInUser('owner');
     const res = await invoke(
