@@ -3,21 +3,24 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { memberSk, orgPk } from '#data/keys';
+import { routeEntryFile } from '#lib/route-entry';
 import type { BenchFixtures } from './fixtures.ts';
 import { benchUsers } from './fixtures.ts';
 import type { Scenario } from './scenarios.ts';
 import { markdownTable, median, repoRoot, round, section } from './support.ts';
 
 /**
- * Section 1: cold starts. Each catalogue entry is bundled as the CDK stack bundles it
- * (lib/constructs/service-function.ts: esbuild, node22, ESM, minified, external source map,
- * the AWS SDK bundled too since `externalModules: []`), and a fresh `node --enable-source-maps`
+ * Section 1: cold starts. Each function is bundled as the CDK stack bundles it
+ * (lib/constructs/service-function.ts: a per-function entry re-exporting only its handler
+ * (lib/route-entry.ts), esbuild, node22, ESM, minified, external source map, the AWS SDK
+ * bundled too since `externalModules: []`), and a fresh `node --enable-source-maps`
  * (as NODE_OPTIONS sets in Lambda) loads the bundle and serves one request against DynamoDB
  * Local. The time from before the import to the first response is compared with a baseline
  * bundle that only creates the document client and does one GetItem, run right before or after
  * it (alternating) in every round; ratios divide by the median of all baseline runs.
  */
 export interface BundleInfo {
+  /** The module, followed by the handler when only that export was bundled. */
   entry: string;
   file: string;
   bytes: number;
@@ -40,11 +43,17 @@ export interface ColdStartRow {
 const childScript = path.join(repoRoot, 'bench', 'cold-child.mjs');
 const baselineEntry = 'bench/baseline-handler.ts';
 
-export async function bundleEntry(entry: string, outDir: string): Promise<BundleInfo> {
-  const file = path.join(outDir, `${entry.replace(/\.ts$/, '').replaceAll('/', '-')}.mjs`);
+/** Bundles `entry`, or only its `handler` export when given (as the stack deploys it). */
+export async function bundleEntry(
+  entry: string,
+  outDir: string,
+  handler?: string,
+): Promise<BundleInfo> {
+  const name = `${entry.replace(/\.ts$/, '').replaceAll('/', '-')}${handler ? `.${handler}` : ''}`;
+  const file = path.join(outDir, `${name}.mjs`);
   const result = await build({
     absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, entry)],
+    entryPoints: [handler ? routeEntryFile(entry, handler, repoRoot) : path.join(repoRoot, entry)],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -61,7 +70,8 @@ export async function bundleEntry(entry: string, outDir: string): Promise<Bundle
     logLevel: 'silent',
   });
   const output = result.metafile.outputs[path.relative(repoRoot, file)];
-  return { entry, file, bytes: output?.bytes ?? 0, metafile: result.metafile };
+  const label = handler ? `${entry} ${handler}` : entry;
+  return { entry: label, file, bytes: output?.bytes ?? 0, metafile: result.metafile };
 }
 
 interface ChildResult {
@@ -128,19 +138,21 @@ export async function measureColdStarts(options: {
   const { scenarios, fx, env, outDir, rounds } = options;
   section('1. Cold start (fresh node process: load bundle + first request)');
 
-  const entries = [...new Set(scenarios.map((s) => s.entry))];
   const bundles = new Map<string, BundleInfo>();
-  for (const entry of [baselineEntry, ...entries]) {
-    bundles.set(entry, await bundleEntry(entry, outDir));
+  const baseline = await bundleEntry(baselineEntry, outDir);
+  for (const scenario of scenarios) {
+    const key = bundleKey(scenario);
+    if (!bundles.has(key)) {
+      bundles.set(key, await bundleEntry(scenario.entry, outDir, scenario.exportName));
+    }
   }
-  const baseline = bundles.get(baselineEntry) as BundleInfo;
   const baselineEvent = path.join(outDir, 'baseline-event.json');
   writeFileSync(
     baselineEvent,
     JSON.stringify({ key: { pk: orgPk(fx.orgId), sk: memberSk(benchUsers.member.userId) } }),
   );
   console.log(
-    `bundled ${entries.length} entries (+ baseline) in ${outDir}; ` +
+    `bundled ${bundles.size} functions (+ baseline) in ${outDir}; ` +
       `${rounds} rounds x ${scenarios.length} functions, each paired with a baseline run`,
   );
 
@@ -149,7 +161,7 @@ export async function measureColdStarts(options: {
   for (let r = 0; r < rounds; r++) {
     for (const scenario of scenarios) {
       if (failures.has(scenario.id)) continue;
-      const bundle = bundles.get(scenario.entry) as BundleInfo;
+      const bundle = bundles.get(bundleKey(scenario)) as BundleInfo;
       const eventFile = path.join(outDir, `event-${scenario.id}.json`);
       const entry = samples.get(scenario.id) ?? emptySamples();
       samples.set(scenario.id, entry);
@@ -194,7 +206,7 @@ export async function measureColdStarts(options: {
     return {
       id: scenario.id,
       entry: scenario.entry,
-      bundleKb: round((bundles.get(scenario.entry) as BundleInfo).bytes / 1024, 0),
+      bundleKb: round((bundles.get(bundleKey(scenario)) as BundleInfo).bytes / 1024, 0),
       status: [...s.status].join('/'),
       medianMs: round(fnMedian, 1),
       baselineMedianMs: round(baseMedian, 1),
@@ -255,6 +267,8 @@ export async function measureColdStarts(options: {
     },
   };
 }
+
+const bundleKey = (scenario: Scenario) => `${scenario.entry}#${scenario.exportName}`;
 
 /** Bytes in the bundle per npm package (service code counted as one). */
 function largestDependencies(bundle: BundleInfo): Array<{ name: string; kb: number }> {

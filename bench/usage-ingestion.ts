@@ -223,7 +223,8 @@ export async function measureUsageIngestion(options: {
   console.log(
     `\nbaseline: ${baseline.events} events, one transaction each. A batch is charged in at ` +
       'least one transaction, so balance writes per event cannot go below 1/batch size: ' +
-      `1/20 needs batches of 20 or more (the UsageCharging queue delivers ${configured.batchSize}).`,
+      `1/20 needs batches of 20 or more (the UsageCharging queue delivers up to ` +
+      `${configured.batchSize}, gathered for at most 1 s).`,
   );
   return {
     runs,

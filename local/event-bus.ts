@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type EventRule, eventRules } from '#catalogue/events';
+import { queueBatching } from '#lib/queue-batching';
 import { localSettings } from '#local/config';
 import { handlerExists, lambdaContext, loadHandler } from '#local/lambda';
 
@@ -31,7 +32,9 @@ export interface EventBusOptions {
   maxReceiveCount?: number;
   /** Queue rules: the visibility timeout before a failed message is received again. */
   visibilityTimeoutMs?: number;
+  /** Queue rules: most messages per consumer call (default: the deployed event source's). */
   batchSize?: number;
+  /** Queue rules: wait after a message arrives before polling (short locally, 1 s deployed). */
   batchWindowMs?: number;
   /** How many received events the log keeps (the oldest are dropped). */
   logLimit?: number;
@@ -110,7 +113,7 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
   const retryDelaysMs = options.retryDelaysMs ?? [200, 400];
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 200;
-  const batchSize = options.batchSize ?? 10;
+  const batchSize = options.batchSize ?? queueBatching.batchSize;
   const batchWindowMs = options.batchWindowMs ?? 20;
   const logLimit = options.logLimit ?? 1000;
   const consumerTimeoutMs = options.consumerTimeoutMs ?? 30_000;

@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import { z } from 'zod';
 import {
   type CreditBalance,
@@ -13,7 +14,7 @@ import { assertCheckoutAmount, checkoutIdempotencyKey, creditCurrency } from '#d
 import { dollarsToMinorUnits, formatMicros } from '#domain/money';
 import { authorize } from '#domain/permissions';
 import { optionalEnv, optionalIntEnv } from '#platform/config';
-import { UpstreamError } from '#platform/errors';
+import { ConflictError, UpstreamError } from '#platform/errors';
 import { httpRoute, json } from '#platform/http';
 import { logger } from '#platform/logger';
 import { orgParams, pageQuery } from '#platform/schemas';
@@ -58,7 +59,8 @@ function presentBalance(balance: CreditBalance) {
   };
 }
 
-const checkoutBody = z.object({
+/** Strict: the amount is the only thing a client chooses (currency and organization are ours). */
+const checkoutBody = z.strictObject({
   amountUsd: z.number({ error: 'amountUsd must be a number of whole dollars' }),
 });
 
@@ -139,21 +141,41 @@ async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (isIdempotencyError(error)) {
+      // The client reused its Idempotency-Key for a different request: theirs to fix, not ours.
+      throw new ConflictError(
+        'This Idempotency-Key was already used for a different checkout request; ' +
+          'use a new key for a new request',
+        'idempotency_key_reused',
+      );
+    }
     logger.warn('Stripe call failed', { errorName: (error as Error).name });
     throw new UpstreamError('Stripe is unavailable; please retry', 'stripe_unavailable');
   }
 }
 
+function isIdempotencyError(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeIdempotencyError ||
+    (error as { type?: unknown } | null)?.type === 'idempotency_error' ||
+    (error as { type?: unknown } | null)?.type === 'StripeIdempotencyError'
+  );
+}
+
 export const listCreditTransactions = httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ params, query, caller }) => {
-    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    const startKey = decodeCursor(query.cursor, {
+      pk: orgPk(params.orgId),
+      skPrefix: ledgerSkPrefix,
+    });
+    // One round trip: the page is read alongside the membership and shown only after authorize.
+    const [{ membership }, page] = await Promise.all([
+      getMembershipWith(params.orgId, caller.userId, []),
+      listLedgerEntries(params.orgId, { limit: query.limit, startKey }),
+    ]);
     authorize(membership, 'credits.ledger.read');
 
-    const page = await listLedgerEntries(params.orgId, {
-      limit: query.limit,
-      startKey: decodeCursor(query.cursor, { pk: orgPk(params.orgId), skPrefix: ledgerSkPrefix }),
-    });
     return json(200, {
       transactions: page.entries.map((entry) => ({
         id: entry.entryId,

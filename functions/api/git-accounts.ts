@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   deleteGitAccount,
   type GitAccount,
@@ -17,21 +17,20 @@ import { httpRoute, json } from '#platform/http';
  */
 const providerParams = z.object({ provider: z.enum(['github', 'gitlab']) });
 
-export const linkGitAccount = httpRoute(
-  {
-    params: providerParams,
-    body: z
-      .object({
-        // Tokens are sent in an Authorization header: printable ASCII, no spaces or line breaks.
-        token: z
-          .string()
-          .trim()
-          .min(8)
-          .max(512)
-          .regex(/^[\x21-\x7e]+$/, 'a token has no spaces or control characters'),
-      })
-      .strict(),
-  },
+const tokenBody = z
+  .object({
+    // Tokens are sent in an Authorization header: printable ASCII, no spaces or line breaks.
+    token: z
+      .string()
+      .trim()
+      .min(8)
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, 'a token has no spaces or control characters'),
+  })
+  .strict();
+
+export const linkGitAccount = /* @__PURE__ */ httpRoute(
+  { params: providerParams, body: tokenBody },
   async ({ caller, params, body }) => {
     const { provider } = params;
     let identity: Awaited<ReturnType<typeof fetchGitIdentity>>;
@@ -60,7 +59,7 @@ export const linkGitAccount = httpRoute(
   },
 );
 
-export const unlinkGitAccount = httpRoute(
+export const unlinkGitAccount = /* @__PURE__ */ httpRoute(
   { params: providerParams },
   async ({ caller, params }) => {
     const removed = await deleteGitAccount(caller.userId, params.provider);

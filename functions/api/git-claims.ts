@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import {
   type GitAccount,
@@ -38,13 +38,16 @@ import { orgIdParam, orgParams, pageQuery } from '#platform/schemas';
  */
 const provider = z.enum(['github', 'gitlab']);
 
-export const listGitOrganizations = httpRoute(
+export const listGitOrganizations = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ caller, params, query }) => {
-    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    // Both reads at once; the providers are asked only once the caller is authorised.
+    const [{ membership }, accounts] = await Promise.all([
+      getMembershipWith(params.orgId, caller.userId, []),
+      listGitAccounts(caller.userId),
+    ]);
     authorize(membership, 'claims.manage');
 
-    const accounts = await listGitAccounts(caller.userId);
     const perAccount = await Promise.all(accounts.map(administeredOrganizationsOf));
     const found = perAccount.flatMap((result) => result.organizations);
     const claims = await getClaimsByGitOrgIds(found);
@@ -76,7 +79,7 @@ export const listGitOrganizations = httpRoute(
   },
 );
 
-export const listGitClaims = httpRoute(
+export const listGitClaims = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ caller, params, query }) => {
     // Both reads at once; the claims are discarded unless the caller is a member.
@@ -95,16 +98,22 @@ export const listGitClaims = httpRoute(
   },
 );
 
-export const claimGitOrganization = httpRoute(
-  {
-    params: orgParams,
-    body: z.object({ provider, gitOrganization: z.string().trim().min(1).max(255) }).strict(),
-  },
-  async ({ caller, params, body }) => {
-    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
-    authorize(membership, 'claims.manage');
+const claimBody = z
+  .object({ provider, gitOrganization: z.string().trim().min(1).max(255) })
+  .strict();
+const claimParams = z.object({
+  orgId: orgIdParam,
+  claimId: z.string().regex(/^clm_[a-f0-9]{32}$/),
+});
 
-    const account = await getGitAccount(caller.userId, body.provider);
+export const claimGitOrganization = /* @__PURE__ */ httpRoute(
+  { params: orgParams, body: claimBody },
+  async ({ caller, params, body }) => {
+    const [{ membership }, account] = await Promise.all([
+      getMembershipWith(params.orgId, caller.userId, []),
+      getGitAccount(caller.userId, body.provider),
+    ]);
+    authorize(membership, 'claims.manage');
     if (!account) {
       throw new ForbiddenError(
         `Link your ${providerNames[body.provider]} account first ` +
@@ -142,8 +151,8 @@ export const claimGitOrganization = httpRoute(
   },
 );
 
-export const unclaimGitOrganization = httpRoute(
-  { params: z.object({ orgId: orgIdParam, claimId: z.string().regex(/^clm_[a-f0-9]{32}$/) }) },
+export const unclaimGitOrganization = /* @__PURE__ */ httpRoute(
+  { params: claimParams },
   async ({ caller, params }) => {
     const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [
       orgClaimSk(params.claimId),

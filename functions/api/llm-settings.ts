@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { memberLlmSk, orgLlmSk } from '#data/keys';
 import {
   deleteMemberLlmOverride,
@@ -44,16 +44,21 @@ const settingsBody = z
 
 type SettingsBody = z.infer<typeof settingsBody>;
 
-export const listLlmProviders = httpRoute({}, async () => json(200, { providers: llmProviders }));
+export const listLlmProviders = /* @__PURE__ */ httpRoute({}, async () =>
+  json(200, { providers: llmProviders }),
+);
 
-export const getOrgLlmSettings = httpRoute({ params: orgParams }, async ({ caller, params }) => {
-  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
-  authorize(membership, 'org.view');
+export const getOrgLlmSettings = /* @__PURE__ */ httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
+    authorize(membership, 'org.view');
 
-  return json(200, presentSettings(items.get(orgLlmSk)));
-});
+    return json(200, presentSettings(items.get(orgLlmSk)));
+  },
+);
 
-export const putOrgLlmSettingsRoute = httpRoute(
+export const putOrgLlmSettingsRoute = /* @__PURE__ */ httpRoute(
   { params: orgParams, body: settingsBody },
   async ({ caller, params, body }) => {
     const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgLlmSk]);
@@ -72,17 +77,20 @@ export const putOrgLlmSettingsRoute = httpRoute(
 );
 export { putOrgLlmSettingsRoute as putOrgLlmSettings };
 
-export const getMyLlmOverride = httpRoute({ params: orgParams }, async ({ caller, params }) => {
-  const sk = memberLlmSk(caller.userId);
-  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [sk]);
-  authorize(membership, 'llm.self');
+export const getMyLlmOverride = /* @__PURE__ */ httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const sk = memberLlmSk(caller.userId);
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [sk]);
+    authorize(membership, 'llm.self');
 
-  const item = items.get(sk);
-  if (!item) throw new NotFoundError('You have no personal LLM override', 'no_override');
-  return json(200, presentSettings(item));
-});
+    const item = items.get(sk);
+    if (!item) throw new NotFoundError('You have no personal LLM override', 'no_override');
+    return json(200, presentSettings(item));
+  },
+);
 
-export const putMyLlmOverride = httpRoute(
+export const putMyLlmOverride = /* @__PURE__ */ httpRoute(
   { params: orgParams, body: settingsBody },
   async ({ caller, params, body }) => {
     const sk = memberLlmSk(caller.userId);
@@ -96,15 +104,18 @@ export const putMyLlmOverride = httpRoute(
   },
 );
 
-export const deleteMyLlmOverride = httpRoute({ params: orgParams }, async ({ caller, params }) => {
-  const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
-  authorize(membership, 'llm.self');
+export const deleteMyLlmOverride = /* @__PURE__ */ httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
+    authorize(membership, 'llm.self');
 
-  await deleteMemberLlmOverride(params.orgId, caller.userId);
-  return json(204);
-});
+    await deleteMemberLlmOverride(params.orgId, caller.userId);
+    return json(204);
+  },
+);
 
-export const getEffectiveLlmSettings = httpRoute(
+export const getEffectiveLlmSettings = /* @__PURE__ */ httpRoute(
   { params: orgParams },
   async ({ caller, params }) => {
     const sk = memberLlmSk(caller.userId);

@@ -1,13 +1,18 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#data/cursor';
-import { memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
+import { memberSk, memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import {
   addMember as addMemberItem,
   changeMemberRole as changeMemberRoleItem,
   listMembersPage,
   removeMember as removeMemberItem,
 } from '#data/members';
-import { getMembership, getMembershipWith, type MemberRecord } from '#data/memberships';
+import {
+  getMembership,
+  getMembershipWith,
+  type MemberRecord,
+  toMemberRecord,
+} from '#data/memberships';
 import { findUserById, findUsersByEmail } from '#data/users';
 import { authorize, checkMemberChange, type Refusal, roles } from '#domain/permissions';
 import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
@@ -16,8 +21,9 @@ import { orgIdParam, orgParams, pageQuery } from '#platform/schemas';
 
 const memberParams = z.object({ orgId: orgIdParam, userId: z.string().min(1).max(128) });
 const role = z.enum(roles);
+const roleBody = z.object({ role }).strict();
 
-export const listMembers = httpRoute(
+export const listMembers = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ caller, params, query }) => {
     const startKey = decodeCursor(query.cursor, {
@@ -49,15 +55,21 @@ const addMemberBody = z
     message: 'give userId or email',
   });
 
-export const addMember = httpRoute(
+export const addMember = /* @__PURE__ */ httpRoute(
   { params: orgParams, body: addMemberBody },
   async ({ caller, params, body }) => {
-    const actor = await getMembership(params.orgId, caller.userId);
+    // The actor's membership and the user to add live in different partitions: read them side
+    // by side, but answer from the actor check first so non-members learn nothing about users.
+    const [actorRead, userRead] = await Promise.allSettled([
+      getMembership(params.orgId, caller.userId),
+      findUserToAdd(body.userId, body.email),
+    ]);
+    const actor = settled(actorRead);
     authorize(actor, 'members.manage');
     const refusal = checkMemberChange(actor.role, { kind: 'add', newRole: body.role });
     if (refusal) throw refusalError(refusal);
+    const user = settled(userRead);
 
-    const user = await findUserToAdd(body.userId, body.email);
     const member = await addMemberItem({
       orgId: params.orgId,
       actor: { userId: actor.userId, role: actor.role },
@@ -96,17 +108,17 @@ async function findUserToAdd(userId: string | undefined, email: string | undefin
   return matches[0] as NonNullable<(typeof matches)[0]>;
 }
 
-export const changeMemberRole = httpRoute(
-  { params: memberParams, body: z.object({ role }).strict() },
+export const changeMemberRole = /* @__PURE__ */ httpRoute(
+  { params: memberParams, body: roleBody },
   async ({ caller, params, body }) => {
-    const [actor, target] = await Promise.all([
-      getMembership(params.orgId, caller.userId),
-      getMembership(params.orgId, params.userId),
-    ]);
+    const { actor, target, ownerCount } = await readMemberChange(
+      params.orgId,
+      caller.userId,
+      params.userId,
+    );
     authorize(actor, 'members.manage');
     if (!target) throw new NotFoundError('Member not found', 'member_not_found');
 
-    const ownerCount = await ownerCountFor(params.orgId, target, body.role);
     const refusal = checkMemberChange(actor.role, {
       kind: 'changeRole',
       targetRole: target.role,
@@ -126,41 +138,58 @@ export const changeMemberRole = httpRoute(
   },
 );
 
-export const removeMember = httpRoute({ params: memberParams }, async ({ caller, params }) => {
-  const self = params.userId === caller.userId;
-  const [actor, target] = await Promise.all([
-    getMembership(params.orgId, caller.userId),
-    self ? Promise.resolve(undefined) : getMembership(params.orgId, params.userId),
-  ]);
-  authorize(actor, self ? 'org.leave' : 'members.manage');
-  const member = self ? actor : target;
-  if (!member) throw new NotFoundError('Member not found', 'member_not_found');
+export const removeMember = /* @__PURE__ */ httpRoute(
+  { params: memberParams },
+  async ({ caller, params }) => {
+    const self = params.userId === caller.userId;
+    const { actor, target, ownerCount } = await readMemberChange(
+      params.orgId,
+      caller.userId,
+      params.userId,
+    );
+    authorize(actor, self ? 'org.leave' : 'members.manage');
+    if (!target) throw new NotFoundError('Member not found', 'member_not_found');
 
-  const ownerCount = await ownerCountFor(params.orgId, member, 'member');
-  const refusal = checkMemberChange(actor.role, {
-    kind: 'remove',
-    targetRole: member.role,
-    ownerCount,
-    self,
-  });
-  if (refusal) throw refusalError(refusal);
+    const refusal = checkMemberChange(actor.role, {
+      kind: 'remove',
+      targetRole: target.role,
+      ownerCount,
+      self,
+    });
+    if (refusal) throw refusalError(refusal);
 
-  await removeMemberItem({
-    orgId: params.orgId,
-    actor: { userId: actor.userId, role: actor.role },
-    target: member,
-  });
-  return json(204);
-});
+    await removeMemberItem({
+      orgId: params.orgId,
+      actor: { userId: actor.userId, role: actor.role },
+      target,
+    });
+    return json(204);
+  },
+);
 
 /**
- * The owner count matters only when an owner is demoted or removed; the transaction re-checks
- * it, so this read only gives the early, clear answer.
+ * The actor, the target member and the organization's owner count in one BatchGetItem (same
+ * partition). The owner count only gives the early, clear answer: the transaction re-checks it.
  */
-async function ownerCountFor(orgId: string, target: MemberRecord, newRole: string) {
-  if (target.role !== 'owner' || newRole === 'owner') return Number.POSITIVE_INFINITY;
-  const { items } = await getMembershipWith(orgId, target.userId, [orgMetaSk]);
-  return Number(items.get(orgMetaSk)?.ownerCount ?? 0);
+async function readMemberChange(orgId: string, actorId: string, targetId: string) {
+  const self = actorId === targetId;
+  const { membership: actor, items } = await getMembershipWith(
+    orgId,
+    actorId,
+    self ? [orgMetaSk] : [memberSk(targetId), orgMetaSk],
+  );
+  const targetItem = items.get(memberSk(targetId));
+  return {
+    actor,
+    target: self ? actor : targetItem && toMemberRecord(targetItem),
+    ownerCount: Number(items.get(orgMetaSk)?.ownerCount ?? 0),
+  };
+}
+
+/** The value of a settled promise, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function refusalError(refusal: Refusal) {

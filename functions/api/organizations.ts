@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { orgMetaSk, orgPkPrefix, userPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
@@ -17,6 +17,7 @@ import { type Caller, httpRoute, json } from '#platform/http';
 import { orgParams, pageQuery, safeText } from '#platform/schemas';
 
 const organizationName = safeText(1, 100);
+const nameBody = z.object({ name: organizationName }).strict();
 
 function requireEmail(caller: Caller): string {
   if (!caller.email) {
@@ -25,12 +26,10 @@ function requireEmail(caller: Caller): string {
   return caller.email;
 }
 
-export const createOrganization = httpRoute(
-  { body: z.object({ name: organizationName }).strict() },
+export const createOrganization = /* @__PURE__ */ httpRoute(
+  { body: nameBody },
   async ({ caller, body }) => {
     const email = requireEmail(caller);
-    await recordUserProfile({ userId: caller.userId, email });
-
     const orgId = `org_${randomUUID().replaceAll('-', '')}`;
     const organization = await createOrganizationWithOwner({
       orgId,
@@ -41,30 +40,43 @@ export const createOrganization = httpRoute(
   },
 );
 
-export const listMyOrganizations = httpRoute({ query: pageQuery }, async ({ caller, query }) => {
-  if (caller.email) await recordUserProfile({ userId: caller.userId, email: caller.email });
+/**
+ * Listing is the first call a client makes after sign-in, so it is where a user's profile (what
+ * lets others add them by email) is recorded. The profile is read in the same round trip as the
+ * organization names and written only when it is missing or its email changed: a steady-state
+ * list costs no write. A caller without a verified email has nothing to record.
+ */
+export const listMyOrganizations = /* @__PURE__ */ httpRoute(
+  { query: pageQuery },
+  async ({ caller, query }) => {
+    const { organizations, lastKey, profile } = await listOrganizationsOfUser(caller.userId, {
+      limit: query.limit,
+      startKey: decodeCursor(query.cursor, {
+        gsi1pk: userPk(caller.userId),
+        gsi1skPrefix: orgPkPrefix,
+      }),
+    });
+    if (caller.email && profile?.email !== caller.email) {
+      await recordUserProfile({ userId: caller.userId, email: caller.email });
+    }
+    return json(200, { organizations, cursor: encodeCursor(lastKey) ?? null });
+  },
+);
 
-  const { organizations, lastKey } = await listOrganizationsOfUser(caller.userId, {
-    limit: query.limit,
-    startKey: decodeCursor(query.cursor, {
-      gsi1pk: userPk(caller.userId),
-      gsi1skPrefix: orgPkPrefix,
-    }),
-  });
-  return json(200, { organizations, cursor: encodeCursor(lastKey) ?? null });
-});
+export const getOrganization = /* @__PURE__ */ httpRoute(
+  { params: orgParams },
+  async ({ caller, params }) => {
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgMetaSk]);
+    authorize(membership, 'org.view');
 
-export const getOrganization = httpRoute({ params: orgParams }, async ({ caller, params }) => {
-  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [orgMetaSk]);
-  authorize(membership, 'org.view');
+    const meta = items.get(orgMetaSk);
+    if (!meta) throw new NotFoundError('Organization not found', 'organization_not_found');
+    return json(200, { ...present(toOrganization(meta)), role: membership.role });
+  },
+);
 
-  const meta = items.get(orgMetaSk);
-  if (!meta) throw new NotFoundError('Organization not found', 'organization_not_found');
-  return json(200, { ...present(toOrganization(meta)), role: membership.role });
-});
-
-export const renameOrganization = httpRoute(
-  { params: orgParams, body: z.object({ name: organizationName }).strict() },
+export const renameOrganization = /* @__PURE__ */ httpRoute(
+  { params: orgParams, body: nameBody },
   async ({ caller, params, body }) => {
     const { membership } = await getMembershipWith(params.orgId, caller.userId, []);
     authorize(membership, 'org.rename');
@@ -74,7 +86,7 @@ export const renameOrganization = httpRoute(
   },
 );
 
-export const deleteOrganizationRoute = httpRoute(
+export const deleteOrganizationRoute = /* @__PURE__ */ httpRoute(
   { params: orgParams },
   async ({ caller, params }) => {
     const { membership } = await getMembershipWith(params.orgId, caller.userId, []);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findLinkedUsersByGitLogin } from '#data/git-accounts';
 import { findNearestClaim, readRoutingFacts } from '#data/git-claims';
 import { decideRoute, ownerPathCandidates, type ResolveAnswer } from '#domain/git-claims';
@@ -32,12 +32,15 @@ export type ResolveInput = z.output<typeof resolveInput>;
 
 export async function resolveRepository(input: ResolveInput): Promise<ResolveAnswer> {
   const paths = ownerPathCandidates(input.provider, input.repository) ?? [];
-  const claim = await findNearestClaim(input.provider, paths);
+  // Who the requester is does not depend on the claim: look both up side by side.
+  const [claim, linked] = await Promise.all([
+    findNearestClaim(input.provider, paths),
+    findLinkedUsersByGitLogin(input.provider, input.requesterLogin),
+  ]);
   if (claim?.status !== 'active') {
     return decideRoute({ claim, memberUserIds: [], balanceMicros: 0 });
   }
 
-  const linked = await findLinkedUsersByGitLogin(input.provider, input.requesterLogin);
   const userIds = linked
     .filter((account) => !input.requesterId || account.gitUserId === input.requesterId)
     .map((account) => account.userId);
@@ -48,7 +51,7 @@ export async function resolveRepository(input: ResolveInput): Promise<ResolveAns
   return decideRoute({ claim, ...facts });
 }
 
-export const resolveRepositoryRoute = webhookRoute(async ({ rawBody }) => {
+export const resolveRepositoryRoute = /* @__PURE__ */ webhookRoute(async ({ rawBody }) => {
   let body: unknown;
   try {
     body = JSON.parse(rawBody.toString('utf8'));

@@ -13,7 +13,7 @@ import { orgParams, pageQuery } from '#platform/schemas';
  * GET /api/organizations/{orgId}/members/financial (admins and owners): each member's lifetime
  * spend, spend in one calendar month (UTC; this month unless `month=YYYY-MM`) and share of the
  * organization's spend. The caller's membership and the BALANCE item (the totals the shares
- * divide by) come in one round trip; members are read page by page, never all at once.
+ * divide by) are read alongside the first page of members; members are read page by page.
  */
 const financialQuery = pageQuery.extend({
   month: z
@@ -26,18 +26,25 @@ const financialQuery = pageQuery.extend({
 export const getMembersFinancial = httpRoute(
   { params: orgParams, query: financialQuery },
   async ({ params, query, caller }) => {
-    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [balanceSk]);
+    const month = query.month ?? new Date().toISOString().slice(0, 7);
+    const startKey = decodeCursor(query.cursor, {
+      pk: orgPk(params.orgId),
+      skPrefix: memberSkPrefix,
+    });
+    // One round trip: members are read alongside the membership, shown only after authorize.
+    const [{ membership, items }, page] = await Promise.all([
+      getMembershipWith(params.orgId, caller.userId, [balanceSk]),
+      listMembersSpend(params.orgId, {
+        month,
+        limit: query.limit,
+        emailFilter: query.email,
+        startKey,
+      }),
+    ]);
     authorize(membership, 'financial.read');
 
-    const month = query.month ?? new Date().toISOString().slice(0, 7);
     const balance = toCreditBalance(items.get(balanceSk));
     const orgMonthSpent = balance.spentByMonth[month] ?? 0;
-    const page = await listMembersSpend(params.orgId, {
-      month,
-      limit: query.limit,
-      emailFilter: query.email,
-      startKey: decodeCursor(query.cursor, { pk: orgPk(params.orgId), skPrefix: memberSkPrefix }),
-    });
 
     return json(200, {
       month,

@@ -25,6 +25,8 @@ export const creditPurchasePaidDetail = z.object({
   amountMicros: micros.positive(),
   currency: z.string().length(3),
   amountMinor: z.number().int().nonnegative(),
+  /** What the buyer was charged (tax included), minor units of `currency`: disputes' base. */
+  chargedMinor: z.number().int().nonnegative().optional(),
   paymentIntentId: id.optional(),
   stripeEventId: id,
   occurredAt: isoTime,
@@ -39,6 +41,17 @@ export const creditPurchaseReversedDetail = z.object({
   checkoutSessionId: id.optional(),
   paymentIntentId: id.optional(),
   amountMicros: micros.positive(),
+  stripeEventId: id,
+  occurredAt: isoTime,
+});
+
+/** A recorded Checkout Session that ended, or paused, without money arriving. */
+export const checkoutSessionClosedDetail = z.object({
+  eventId: id,
+  orgId: id,
+  checkoutSessionId: id,
+  /** `unpaid`: completed, an asynchronous payment method still settling. */
+  status: z.enum(['expired', 'payment_failed', 'unpaid']),
   stripeEventId: id,
   occurredAt: isoTime,
 });
@@ -123,6 +136,7 @@ export const resolverRejectedDetail = z.object({
 export const eventCatalogue = {
   CreditPurchasePaid: { source: eventSources.payments, detail: creditPurchasePaidDetail },
   CreditPurchaseReversed: { source: eventSources.payments, detail: creditPurchaseReversedDetail },
+  CheckoutSessionClosed: { source: eventSources.payments, detail: checkoutSessionClosedDetail },
   UsageRecorded: { source: eventSources.usage, detail: usageRecordedDetail },
   GitOrganizationClaimed: { source: eventSources.git, detail: gitOrganizationClaimDetail },
   GitOrganizationUnclaimed: { source: eventSources.git, detail: gitOrganizationClaimDetail },
@@ -158,7 +172,7 @@ export const eventRules: EventRule[] = [
   {
     name: 'CreditLedger',
     source: eventSources.payments,
-    detailTypes: ['CreditPurchasePaid', 'CreditPurchaseReversed'],
+    detailTypes: ['CreditPurchasePaid', 'CreditPurchaseReversed', 'CheckoutSessionClosed'],
     consumer: { entry: 'functions/consumers/credit-ledger.ts', handler: 'handler' },
     delivery: 'lambda',
     access: { table: 'readwrite' },

@@ -15,9 +15,11 @@ import {
 } from '#data/keys';
 import { tableName } from '#data/table';
 import { type TransactItem, transactWithRetry } from '#data/transact';
-import { type LedgerEntryKind, purchaseKey, reversalKey } from '#domain/credits';
+import { cappedReversal, type LedgerEntryKind, purchaseKey, reversalKey } from '#domain/credits';
+import { dollarsToMicros } from '#domain/money';
 import { documentClient } from '#platform/aws-clients';
 import { NotFoundError } from '#platform/errors';
+import { logger } from '#platform/logger';
 
 /**
  * The credit ledger of an organization (DESIGN §4). Every balance change writes, in one
@@ -150,13 +152,32 @@ export function markerPut(orgId: string, key: string, now: string, extra: object
 
 export type ApplyResult = 'applied' | 'duplicate';
 
+/** `unknown_session`: no Checkout Session of that organization was recorded by our checkout. */
+export type GrantResult = ApplyResult | 'unknown_session' | 'payment_already_linked';
+
 /**
  * Grants a paid Checkout Session's credits once (marker `purchase:<sessionId>`), marks the
- * recorded session paid, and remembers which organization its PaymentIntent belongs to.
+ * recorded session paid, and links its PaymentIntent to the organization for later refunds and
+ * disputes. The same transaction requires the session our checkout recorded for that
+ * organization: a signed event for a session we never created (another integration on the same
+ * Stripe account, a replay aimed at another organization) credits nothing.
  */
 export async function grantPurchasedCredits(
   detail: EventDetail<'CreditPurchasePaid'>,
-): Promise<ApplyResult> {
+): Promise<GrantResult> {
+  const recorded = await getCheckoutSession(detail.orgId, detail.checkoutSessionId, true);
+  const recordedMicros = Number.isSafeInteger(recorded?.amountUsd)
+    ? dollarsToMicros(Number(recorded?.amountUsd))
+    : undefined;
+  if (recorded && recordedMicros !== detail.amountMicros) {
+    // Stripe's subtotal is what was paid (e.g. a promotion code); it is credited, but say so.
+    logger.warn('Credited amount differs from the recorded checkout amount', {
+      checkoutSessionId: detail.checkoutSessionId,
+      recordedMicros,
+      creditedMicros: detail.amountMicros,
+    });
+  }
+
   const now = new Date().toISOString();
   const key = purchaseKey(detail.checkoutSessionId);
   const items: TransactItem[] = [
@@ -184,18 +205,10 @@ export async function grantPurchasedCredits(
       Update: {
         TableName: tableName,
         Key: { pk: orgPk(detail.orgId), sk: checkoutSk(detail.checkoutSessionId) },
-        UpdateExpression:
-          'SET entity = :entity, orgId = :orgId, sessionId = :sid, #status = :paid, ' +
-          'paidAt = :now, creditedMicros = :amount',
+        UpdateExpression: 'SET #status = :paid, paidAt = :now, creditedMicros = :amount',
+        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':entity': 'CheckoutSession',
-          ':orgId': detail.orgId,
-          ':sid': detail.checkoutSessionId,
-          ':paid': 'paid',
-          ':now': now,
-          ':amount': detail.amountMicros,
-        },
+        ExpressionAttributeValues: { ':paid': 'paid', ':now': now, ':amount': detail.amountMicros },
       },
     },
   ];
@@ -209,7 +222,13 @@ export async function grantPurchasedCredits(
           entity: 'PaymentLink',
           orgId: detail.orgId,
           checkoutSessionId: detail.checkoutSessionId,
+          creditedMicros: detail.amountMicros,
+          reversedMicros: 0,
+          currency: detail.currency,
+          chargedMinor: detail.chargedMinor ?? detail.amountMinor,
         },
+        // Never reset another purchase's reversedMicros.
+        ConditionExpression: 'attribute_not_exists(pk)',
       },
     });
   }
@@ -217,27 +236,66 @@ export async function grantPurchasedCredits(
   const outcome = await transactWithRetry(items);
   if (outcome.ok) return 'applied';
   if (outcome.failedConditions.includes(0)) return 'duplicate';
+  if (outcome.failedConditions.includes(3)) {
+    logger.warn('Paid session is not a checkout of this organization; not credited', {
+      checkoutSessionId: detail.checkoutSessionId,
+    });
+    return 'unknown_session';
+  }
+  if (outcome.failedConditions.includes(4)) {
+    logger.error('PaymentIntent already linked to another purchase; not credited', {
+      checkoutSessionId: detail.checkoutSessionId,
+      paymentIntentId: detail.paymentIntentId,
+    });
+    return 'payment_already_linked';
+  }
   throw new Error(`Unexpected condition failure at ${outcome.failedConditions.join(',')}`);
 }
+
+/**
+ * `unknown_payment`: no purchase of that organization was credited through this PaymentIntent.
+ * `capped`: the payment has already given back everything it credited.
+ */
+export type RevokeResult = ApplyResult | 'unknown_payment' | 'capped';
 
 /**
  * Revokes credits for a refund or lost dispute. `amountMicros` is the total reversed so far
  * under `reversalId` (Stripe reports refunds cumulatively per charge), so the marker keeps what
  * was applied and only the increase is revoked: duplicates and stale, out-of-order events
- * change nothing.
+ * change nothing. Whatever the reversals report, a payment never gives back more than it
+ * credited: its PaymentLink counts `reversedMicros`, updated in the same transaction under
+ * optimistic concurrency (a refund and a dispute of one payment racing each other re-read).
  */
 export async function revokeCredits(
   detail: EventDetail<'CreditPurchaseReversed'>,
-): Promise<ApplyResult> {
+): Promise<RevokeResult> {
   const key = reversalKey(detail.reversalId);
   const kind: LedgerEntryKind = detail.reason === 'refund' ? 'refund' : 'dispute';
   const total = kind === 'refund' ? 'refundedMicros' : 'disputedMicros';
+  const paymentIntentId = detail.paymentIntentId;
 
   for (let attempt = 0; attempt < 10; attempt++) {
-    const marker = await getMarker(detail.orgId, key);
+    const [marker, payment] = await Promise.all([
+      getMarker(detail.orgId, key),
+      paymentIntentId ? getPaymentLink(paymentIntentId) : undefined,
+    ]);
+    if (!paymentIntentId || !payment || payment.orgId !== detail.orgId) {
+      logger.warn('Reversal of a payment this organization was not credited for; ignored', {
+        reversalId: detail.reversalId,
+      });
+      return 'unknown_payment';
+    }
     const applied = Number(marker?.appliedMicros ?? 0);
-    const delta = detail.amountMicros - applied;
-    if (delta <= 0) return 'duplicate';
+    const wanted = detail.amountMicros - applied;
+    if (wanted <= 0) return 'duplicate';
+    const revoked = cappedReversal(wanted, payment);
+    if (revoked === 0) {
+      logger.warn('Reversal exceeds what the payment credited; capped', {
+        reversalId: detail.reversalId,
+        wantedMicros: wanted,
+      });
+      return 'capped';
+    }
 
     const now = new Date().toISOString();
     const markerItem: TransactItem = marker
@@ -263,21 +321,91 @@ export async function revokeCredits(
           Item: ledgerEntryItem(detail.orgId, {
             entryId: newEntryId(),
             kind,
-            amountMicros: -delta,
+            amountMicros: -revoked,
             createdAt: now,
             idempotencyKey: `${key}@${detail.amountMicros}`,
-            checkoutSessionId: detail.checkoutSessionId,
+            checkoutSessionId: payment.checkoutSessionId,
             reversalId: detail.reversalId,
             stripeEventId: detail.stripeEventId,
           }),
         },
       },
-      balanceUpdate(detail.orgId, { balanceMicros: -delta, [total]: delta }, now),
+      balanceUpdate(detail.orgId, { balanceMicros: -revoked, [total]: revoked }, now),
+      {
+        Update: {
+          TableName: tableName,
+          Key: { pk: paymentPk(paymentIntentId), sk: paymentSk },
+          UpdateExpression: 'SET reversedMicros = :new',
+          ConditionExpression:
+            payment.reversedMicros === 0
+              ? 'attribute_not_exists(reversedMicros) OR reversedMicros = :old'
+              : 'reversedMicros = :old',
+          ExpressionAttributeValues: {
+            ':new': payment.reversedMicros + revoked,
+            ':old': payment.reversedMicros,
+          },
+        },
+      },
     ]);
-    if (outcome.ok) return 'applied';
-    // Another delivery moved the marker first: read it again and revoke what is left, if any.
+    if (outcome.ok) {
+      if (revoked < wanted) {
+        logger.warn('Reversal exceeds what the payment credited; capped', {
+          reversalId: detail.reversalId,
+          wantedMicros: wanted,
+          revokedMicros: revoked,
+        });
+      }
+      return 'applied';
+    }
+    // Another delivery moved the marker or the payment's reversed total first: read again.
   }
   throw new Error('Reversal kept conflicting with concurrent deliveries');
+}
+
+export type CloseResult = 'applied' | 'unchanged';
+
+/**
+ * Where a recorded session may move from: statuses only go forward (open, then unpaid while an
+ * asynchronous payment settles, then failed) and `paid` is final, so redelivered or out-of-order
+ * events never move a paid session back.
+ */
+const closedFrom: Record<EventDetail<'CheckoutSessionClosed'>['status'], string[]> = {
+  unpaid: ['open'],
+  expired: ['open', 'unpaid'],
+  payment_failed: ['open', 'unpaid'],
+};
+
+/** Records how a checkout ended without money; idempotent (a conditional update). */
+export async function closeCheckoutSession(
+  detail: EventDetail<'CheckoutSessionClosed'>,
+): Promise<CloseResult> {
+  const from = closedFrom[detail.status];
+  const values: Record<string, unknown> = {
+    ':status': detail.status,
+    ':at': detail.occurredAt,
+    ':event': detail.stripeEventId,
+  };
+  from.forEach((status, index) => {
+    values[`:from${index}`] = status;
+  });
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: orgPk(detail.orgId), sk: checkoutSk(detail.checkoutSessionId) },
+        UpdateExpression: 'SET #status = :status, closedAt = :at, closedByEventId = :event',
+        ConditionExpression: `attribute_exists(pk) AND #status IN (${from
+          .map((_, index) => `:from${index}`)
+          .join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return 'applied';
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'unchanged';
+    throw error;
+  }
 }
 
 async function getMarker(orgId: string, key: string) {
@@ -362,9 +490,14 @@ export async function recordCheckoutSession(record: CheckoutRecord): Promise<voi
 export async function getCheckoutSession(
   orgId: string,
   sessionId: string,
+  consistent = false,
 ): Promise<Record<string, unknown> | undefined> {
   const { Item } = await documentClient.send(
-    new GetCommand({ TableName: tableName, Key: { pk: orgPk(orgId), sk: checkoutSk(sessionId) } }),
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: orgPk(orgId), sk: checkoutSk(sessionId) },
+      ConsistentRead: consistent,
+    }),
   );
   return Item;
 }
@@ -399,19 +532,33 @@ export async function saveStripeCustomerId(orgId: string, customerId: string): P
   return String(Item.stripeCustomerId);
 }
 
+export interface PaymentLink {
+  orgId: string;
+  checkoutSessionId?: string;
+  /** Credits the purchase granted, and how many of them refunds and disputes took back. */
+  creditedMicros: number;
+  reversedMicros: number;
+  /** The charge's currency (the buyer's, with Adaptive Pricing) and amount in its minor units. */
+  currency?: string;
+  chargedMinor?: number;
+}
+
 /** Which organization a Stripe PaymentIntent paid for (written when its purchase is credited). */
-export async function findOrgByPaymentIntent(
-  paymentIntentId: string,
-): Promise<{ orgId: string; checkoutSessionId?: string } | undefined> {
+export async function getPaymentLink(paymentIntentId: string): Promise<PaymentLink | undefined> {
   const { Item } = await documentClient.send(
     new GetCommand({
       TableName: tableName,
       Key: { pk: paymentPk(paymentIntentId), sk: paymentSk },
+      ConsistentRead: true,
     }),
   );
   if (!Item) return undefined;
   return {
     orgId: String(Item.orgId),
     checkoutSessionId: Item.checkoutSessionId ? String(Item.checkoutSessionId) : undefined,
+    creditedMicros: Number(Item.creditedMicros ?? 0),
+    reversedMicros: Number(Item.reversedMicros ?? 0),
+    currency: Item.currency ? String(Item.currency) : undefined,
+    chargedMinor: Item.chargedMinor === undefined ? undefined : Number(Item.chargedMinor),
   };
 }

@@ -21,7 +21,7 @@ import {
   orgPk,
 } from '#data/keys';
 import { tableName } from '#data/table';
-import { transactOrThrow } from '#data/transact';
+import { transactOrThrow, transactWithRetry } from '#data/transact';
 import type { GitClaim, GitProvider } from '#domain/git-claims';
 import { documentClient } from '#platform/aws-clients';
 import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
@@ -115,7 +115,12 @@ function claimCountChange(orgId: string, delta: 1 | -1): TransactItem {
   };
 }
 
-/** Deletes the claim's three items at once, freeing the Git organization. */
+/**
+ * Deletes the claim's three items at once, freeing the Git organization. The alias is deleted
+ * only while it still points to this Git organization; that is checked in the transaction rather
+ * than read first, and in the rare case it fails (a later claim took the login over) the
+ * transaction runs again without the alias.
+ */
 export async function deleteClaim(claim: GitClaim, actingUserId: string): Promise<void> {
   const items: TransactItem[] = [
     {
@@ -134,17 +139,31 @@ export async function deleteClaim(claim: GitClaim, actingUserId: string): Promis
     },
     ownerCheck(claim.orgId, actingUserId),
     claimCountChange(claim.orgId, -1),
-    ...(await aliasDeletion(claim, claim.login)),
   ];
-  const changed = () =>
-    new ConflictError('The claim changed while unclaiming; retry', 'claim_changed');
-  const reasons: Record<number, () => Error> = {
-    2: () => new ForbiddenError('Only owners can unclaim', 'not_owner'),
+  const aliasIndex = items.length;
+  const reason = (index: number) =>
+    index === 2
+      ? new ForbiddenError('Only owners can unclaim', 'not_owner')
+      : new ConflictError('The claim changed while unclaiming; retry', 'claim_changed');
+
+  const outcome = await transactWithRetry([...items, ownAliasDeletion(claim)]);
+  if (outcome.ok) return;
+  const failed = outcome.failedConditions.filter((index) => index !== aliasIndex);
+  if (failed.length > 0) throw reason(failed[0] as number);
+  const retried = await transactWithRetry(items);
+  if (!retried.ok) throw reason(retried.failedConditions[0] as number);
+}
+
+/** Deletes the claim's alias when it still points to its Git organization (or is gone). */
+function ownAliasDeletion(claim: GitClaim): TransactItem {
+  return {
+    Delete: {
+      TableName: tableName,
+      Key: { pk: gitAliasPk(claim.provider, claim.login), sk: gitAliasSk },
+      ConditionExpression: 'attribute_not_exists(pk) OR gitOrgId = :gitOrgId',
+      ExpressionAttributeValues: { ':gitOrgId': claim.gitOrgId },
+    },
   };
-  items.forEach((_, index) => {
-    reasons[index] ??= changed;
-  });
-  await transactOrThrow(items, reasons);
 }
 
 /**

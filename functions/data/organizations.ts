@@ -8,6 +8,7 @@ import {
 import { gsi1, memberSk, orgMetaSk, orgPk, userPk } from '#data/keys';
 import { tableName } from '#data/table';
 import { transactOrThrow } from '#data/transact';
+import { toUserProfile, type UserProfile, userProfileItem, userProfileKey } from '#data/users';
 import type { Role } from '#domain/permissions';
 import { documentClient } from '#platform/aws-clients';
 import { ConflictError, NotFoundError } from '#platform/errors';
@@ -54,7 +55,10 @@ export function newMembershipItem(input: {
   };
 }
 
-/** Creates the organization and its first owner in one transaction. */
+/**
+ * Creates the organization and its first owner in one transaction, which also records the
+ * owner's user profile (so they can be found by email from then on).
+ */
 export async function createOrganizationWithOwner(input: {
   orgId: string;
   name: string;
@@ -89,6 +93,7 @@ export async function createOrganizationWithOwner(input: {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
+      { Put: { TableName: tableName, Item: userProfileItem(input.owner, now) } },
     ],
     {},
   );
@@ -102,11 +107,19 @@ export interface MyOrganization {
   joinedAt: string;
 }
 
-/** The organizations a user belongs to (GSI on memberships), with names from their META items. */
+/**
+ * The organizations a user belongs to (GSI on memberships), with names from their META items,
+ * and the user's profile, read in the same BatchGetItem as the names so the caller can tell
+ * whether it needs writing without another round trip.
+ */
 export async function listOrganizationsOfUser(
   userId: string,
   page: { limit: number; startKey?: Record<string, unknown> },
-): Promise<{ organizations: MyOrganization[]; lastKey?: Record<string, unknown> }> {
+): Promise<{
+  organizations: MyOrganization[];
+  lastKey?: Record<string, unknown>;
+  profile: UserProfile | undefined;
+}> {
   const result = await documentClient.send(
     new QueryCommand({
       TableName: tableName,
@@ -118,22 +131,15 @@ export async function listOrganizationsOfUser(
     }),
   );
   const memberships = result.Items ?? [];
+  const items = await batchGet([
+    userProfileKey(userId),
+    ...memberships.map((m) => ({ pk: orgPk(String(m.orgId)), sk: orgMetaSk })),
+  ]);
   const names = new Map<string, string>();
-  if (memberships.length > 0) {
-    const batch = await documentClient.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [tableName]: {
-            Keys: memberships.map((m) => ({ pk: orgPk(String(m.orgId)), sk: orgMetaSk })),
-            ProjectionExpression: 'orgId, #name',
-            ExpressionAttributeNames: { '#name': 'name' },
-          },
-        },
-      }),
-    );
-    for (const item of batch.Responses?.[tableName] ?? []) {
-      names.set(String(item.orgId), String(item.name));
-    }
+  let profile: UserProfile | undefined;
+  for (const item of items) {
+    if (item.sk === orgMetaSk) names.set(String(item.orgId), String(item.name));
+    else profile = toUserProfile(item);
   }
   // A membership whose organization META is gone belongs to a deletion still being swept.
   const organizations = memberships
@@ -144,7 +150,31 @@ export async function listOrganizationsOfUser(
       role: m.role as Role,
       joinedAt: String(m.joinedAt ?? ''),
     }));
-  return { organizations, lastKey: result.LastEvaluatedKey };
+  return { organizations, lastKey: result.LastEvaluatedKey, profile };
+}
+
+/** BatchGetItem of up to 100 keys, retrying unprocessed keys with backoff. */
+async function batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  let pending = keys;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === 5) throw new Error('BatchGetItem left keys unprocessed after retries');
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    const batch = await documentClient.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: pending,
+            ProjectionExpression: 'pk, sk, orgId, userId, email, #name',
+            ExpressionAttributeNames: { '#name': 'name' },
+          },
+        },
+      }),
+    );
+    found.push(...(batch.Responses?.[tableName] ?? []));
+    pending = batch.UnprocessedKeys?.[tableName]?.Keys ?? [];
+  }
+  return found;
 }
 
 export async function renameOrganization(orgId: string, name: string): Promise<Organization> {

@@ -200,7 +200,8 @@ export async function listMembersSpend(
           'pk, sk, userId, email, #role, lifetimeSpentMicros, spentByMonth.#month',
         ExpressionAttributeNames: { '#role': 'role', '#month': options.month },
         ExpressionAttributeValues: { ':pk': orgPk(orgId), ':member': memberSkPrefix },
-        Limit: needle ? Math.min(1_000, maxItemsRead - read) : remaining,
+        // One more than needed: a page that ends exactly at the last member says so (no cursor).
+        Limit: needle ? Math.min(1_000, maxItemsRead - read) : remaining + 1,
         ExclusiveStartKey: startKey,
       }),
     );

@@ -9,32 +9,45 @@ export interface UserProfile {
 }
 
 /**
- * Records who a user is (id and email from their JWT) so others can add them by email. Written
- * when a user creates or lists organizations; idempotent.
+ * Who a user is (id and verified email from their JWT), so others can add them by email. Written
+ * in the transaction that creates an organization and, when missing or changed, when a user lists
+ * their organizations (the first thing a client does after sign-in).
  */
+export function userProfileItem(profile: UserProfile, now: string): Record<string, unknown> {
+  return {
+    pk: userPk(profile.userId),
+    sk: userProfileSk,
+    entity: 'UserProfile',
+    userId: profile.userId,
+    email: profile.email,
+    gsi1pk: emailGsiPk(profile.email),
+    gsi1sk: userPk(profile.userId),
+    updatedAt: now,
+  };
+}
+
+/** The profile item's key, for reads batched with other items. */
+export const userProfileKey = (userId: string) => ({ pk: userPk(userId), sk: userProfileSk });
+
+export function toUserProfile(item: Record<string, unknown>): UserProfile {
+  return { userId: String(item.userId), email: String(item.email) };
+}
+
+/** Writes the profile; idempotent. */
 export async function recordUserProfile(profile: UserProfile): Promise<void> {
   await documentClient.send(
     new PutCommand({
       TableName: tableName,
-      Item: {
-        pk: userPk(profile.userId),
-        sk: userProfileSk,
-        entity: 'UserProfile',
-        userId: profile.userId,
-        email: profile.email,
-        gsi1pk: emailGsiPk(profile.email),
-        gsi1sk: userPk(profile.userId),
-        updatedAt: new Date().toISOString(),
-      },
+      Item: userProfileItem(profile, new Date().toISOString()),
     }),
   );
 }
 
 export async function findUserById(userId: string): Promise<UserProfile | undefined> {
   const { Item } = await documentClient.send(
-    new GetCommand({ TableName: tableName, Key: { pk: userPk(userId), sk: userProfileSk } }),
+    new GetCommand({ TableName: tableName, Key: userProfileKey(userId) }),
   );
-  return Item ? { userId: String(Item.userId), email: String(Item.email) } : undefined;
+  return Item ? toUserProfile(Item) : undefined;
 }
 
 /** Users whose verified email is `email` (case-insensitive); normally zero or one. */
@@ -48,5 +61,5 @@ export async function findUsersByEmail(email: string): Promise<UserProfile[]> {
       Limit: 2,
     }),
   );
-  return Items.map((item) => ({ userId: String(item.userId), email: String(item.email) }));
+  return Items.map(toUserProfile);
 }

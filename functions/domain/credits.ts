@@ -91,3 +91,58 @@ function positiveOrUndefined(micros: number): number | undefined {
 export function disputeRevokes(eventType: string, disputeStatus: string): boolean {
   return eventType === 'charge.dispute.closed' && disputeStatus === 'lost';
 }
+
+/**
+ * The credits a refund or lost dispute takes back: the same share of what the payment credited
+ * as the reversed amount is of what was charged, both in the charge's own currency (so Adaptive
+ * Pricing purchases, charged in the buyer's currency, and taxed purchases revoke exactly what they
+ * granted). BigInt because credited micros times minor units passes 2^53 for large purchases in
+ * currencies with big numbers (KRW, IDR). Rounded down: at most one micro-dollar in the buyer's
+ * favour, never a revocation of more than was reversed; Stripe reports refunds cumulatively, so
+ * the rounding never accumulates across partial refunds, and a full reversal gives back exactly
+ * `creditedMicros`.
+ */
+export function reversedShareMicros(
+  creditedMicros: number,
+  reversedMinor: number,
+  chargedMinor: number,
+): number {
+  if (chargedMinor <= 0 || reversedMinor <= 0 || creditedMicros <= 0) return 0;
+  const reversed = BigInt(Math.min(reversedMinor, chargedMinor));
+  return Number((BigInt(creditedMicros) * reversed) / BigInt(chargedMinor));
+}
+
+/** What is left to revoke of a payment: never more in total than it credited. */
+export function cappedReversal(
+  wantedMicros: number,
+  payment: { creditedMicros: number; reversedMicros: number },
+): number {
+  return Math.max(0, Math.min(wantedMicros, payment.creditedMicros - payment.reversedMicros));
+}
+
+/** What a Checkout Session event means for the recorded session; undefined when nothing. */
+export type SessionOutcome = 'paid' | 'unpaid' | 'payment_failed' | 'expired';
+
+/**
+ * Credits are granted when money is paid: `completed` with `payment_status = paid`, or
+ * `async_payment_succeeded`. A completed but unpaid session waits for an asynchronous method;
+ * `no_payment_required` sessions (a 100% discount) grant nothing.
+ */
+export function sessionOutcome(
+  eventType: string,
+  paymentStatus: string,
+): SessionOutcome | undefined {
+  switch (eventType) {
+    case 'checkout.session.completed':
+      if (paymentStatus === 'paid') return 'paid';
+      return paymentStatus === 'unpaid' ? 'unpaid' : undefined;
+    case 'checkout.session.async_payment_succeeded':
+      return paymentStatus === 'paid' ? 'paid' : undefined;
+    case 'checkout.session.async_payment_failed':
+      return 'payment_failed';
+    case 'checkout.session.expired':
+      return 'expired';
+    default:
+      return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Shared input schemas for path and query parameters. */
 export const orgIdParam = z.string().regex(/^org_[A-Za-z0-9_-]{6,64}$/, 'not an organization id');

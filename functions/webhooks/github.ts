@@ -1,5 +1,5 @@
 import { Webhooks } from '@octokit/webhooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { mentionsAgent } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';

@@ -1,9 +1,14 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { findOrgByPaymentIntent } from '#data/credits';
-import { creditableMicros, disputeRevokes } from '#domain/credits';
-import { minorUnitsToMicros } from '#domain/money';
-import { BadRequestError } from '#platform/errors';
+import { getPaymentLink, type PaymentLink } from '#data/credits';
+import {
+  creditableMicros,
+  disputeRevokes,
+  reversedShareMicros,
+  sessionOutcome,
+} from '#domain/credits';
+import { optionalIntEnv } from '#platform/config';
+import { BadRequestError, ServiceUnavailableError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
 import { json, signedWebhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
@@ -12,15 +17,18 @@ import { loadSecret } from '#platform/secrets';
 
 /**
  * POST /webhooks/stripe. Verifies Stripe's signature on the exact raw bytes, turns the payment
- * events that move money into `CreditPurchasePaid` / `CreditPurchaseReversed`, and answers 2xx
- * only once those are on the bus (otherwise Stripe retries). Every other event is acknowledged
- * and ignored. Event ids derive from Stripe's event id, so a redelivery publishes the same ids;
- * the ledger is idempotent on the session / reversal anyway.
+ * events that move money into `CreditPurchasePaid` / `CreditPurchaseReversed` (and sessions that
+ * end without money into `CheckoutSessionClosed`), and answers 2xx only once those are on the bus
+ * (otherwise Stripe retries). Every other event is acknowledged and ignored. Event ids derive
+ * from Stripe's event id, so a redelivery publishes the same ids; the ledger is idempotent on the
+ * session / reversal anyway. The webhook only reads the table (PaymentLinks); the ledger writes.
  */
 const webhookSecret = await loadSecret('STRIPE_WEBHOOK_SECRET');
+/** How long a refund or dispute of a payment not (yet) credited is answered 503 (see below). */
+const reversalGraceSeconds = optionalIntEnv('REVERSAL_GRACE_SECONDS', 3600);
 
 export const handler = signedWebhookRoute('stripe', async ({ rawBody, headers }) => {
-  const stripeEvent = verify(rawBody, headers['stripe-signature']);
+  const stripeEvent = parseObject(envelopeSchema, verify(rawBody, headers['stripe-signature']));
   logger.appendKeys({ stripeEventId: stripeEvent.id, stripeEventType: stripeEvent.type });
 
   const outgoing = await normalise(stripeEvent);
@@ -29,7 +37,7 @@ export const handler = signedWebhookRoute('stripe', async ({ rawBody, headers })
   return json(200, { received: true, published: outgoing.length });
 });
 
-function verify(rawBody: Buffer, signature: string | undefined): Stripe.Event {
+function verify(rawBody: Buffer, signature: string | undefined): unknown {
   if (!signature) {
     throw new BadRequestError('Missing Stripe-Signature header', undefined, 'invalid_signature');
   }
@@ -39,6 +47,16 @@ function verify(rawBody: Buffer, signature: string | undefined): Stripe.Event {
     throw new BadRequestError('Invalid Stripe signature', undefined, 'invalid_signature');
   }
 }
+
+/** A signature proves who sent the bytes, not their shape: the envelope is parsed first. */
+const envelopeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number().int().nonnegative(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+type StripeEnvelope = z.output<typeof envelopeSchema>;
 
 const metadata = z.record(z.string(), z.string()).nullish();
 
@@ -50,6 +68,7 @@ const sessionSchema = z.object({
   metadata,
   currency: z.string().nullable(),
   amount_subtotal: z.number().int().nullable(),
+  amount_total: z.number().int().nonnegative().nullish(),
   payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
   currency_conversion: z
     .object({ amount_subtotal: z.number().int(), source_currency: z.string() })
@@ -58,7 +77,9 @@ const sessionSchema = z.object({
 
 const chargeSchema = z.object({
   id: z.string().min(1),
+  created: z.number().int(),
   currency: z.string(),
+  amount: z.number().int().nonnegative(),
   amount_refunded: z.number().int().nonnegative(),
   metadata,
   payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
@@ -66,6 +87,7 @@ const chargeSchema = z.object({
 
 const disputeSchema = z.object({
   id: z.string().min(1),
+  created: z.number().int(),
   amount: z.number().int().nonnegative(),
   currency: z.string(),
   status: z.string(),
@@ -73,19 +95,20 @@ const disputeSchema = z.object({
   payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
 });
 
-async function normalise(stripeEvent: Stripe.Event): Promise<OutgoingEvent[]> {
-  const object = stripeEvent.data.object as unknown;
+async function normalise(stripeEvent: StripeEnvelope): Promise<OutgoingEvent[]> {
+  const object = stripeEvent.data.object;
   switch (stripeEvent.type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      return purchasePaid(stripeEvent, parseObject(sessionSchema, object));
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired':
+      return checkoutSession(stripeEvent, parseObject(sessionSchema, object));
     case 'charge.refunded':
       return refund(stripeEvent, parseObject(chargeSchema, object));
     case 'charge.dispute.closed':
     case 'charge.dispute.created':
       return dispute(stripeEvent, parseObject(disputeSchema, object));
     default:
-      // Includes async_payment_failed and expired: no money moved, nothing to credit.
       return [];
   }
 }
@@ -102,20 +125,58 @@ function parseObject<T extends z.ZodType>(schema: T, object: unknown): z.output<
   return result.data;
 }
 
-function purchasePaid(
-  stripeEvent: Stripe.Event,
+function checkoutSession(
+  stripeEvent: StripeEnvelope,
   session: z.output<typeof sessionSchema>,
 ): OutgoingEvent[] {
-  const orgId = ourOrgId(session.metadata?.orgId ?? session.client_reference_id);
-  if (!orgId || session.mode !== 'payment') {
+  if (session.mode !== 'payment') {
     logger.info('Checkout session is not a credit purchase; ignored');
     return [];
   }
-  // Unpaid (async methods still settling) and no_payment_required sessions grant nothing.
-  if (session.payment_status !== 'paid') {
-    logger.info('Checkout session not paid; nothing credited', { orgId, sessionId: session.id });
+  const orgId = sessionOrgId(session);
+  if (!orgId) return [];
+  const outcome = sessionOutcome(stripeEvent.type, session.payment_status);
+  if (outcome === 'paid') return purchasePaid(stripeEvent, session, orgId);
+  if (!outcome) {
+    logger.info('Checkout session event changes nothing', { orgId, sessionId: session.id });
     return [];
   }
+  logger.info('Checkout session closed without payment', { orgId, status: outcome });
+  return [
+    event('CheckoutSessionClosed', {
+      eventId: `stripe:${stripeEvent.id}`,
+      orgId,
+      checkoutSessionId: session.id,
+      status: outcome,
+      stripeEventId: stripeEvent.id,
+      occurredAt: isoTime(stripeEvent.created),
+    }),
+  ];
+}
+
+/**
+ * Our checkout puts the organization in both `metadata.orgId` and `client_reference_id`; a
+ * session where they are missing or disagree was not made by it and credits no one.
+ */
+function sessionOrgId(session: z.output<typeof sessionSchema>): string | undefined {
+  const fromMetadata = ourOrgId(session.metadata?.orgId);
+  const fromReference = ourOrgId(session.client_reference_id);
+  if (fromMetadata && fromMetadata === fromReference) return fromMetadata;
+  if (fromMetadata || fromReference) {
+    logger.warn('Checkout session names two different organizations; ignored', {
+      sessionId: session.id,
+    });
+  } else {
+    logger.info('Checkout session names no organization; ignored', { sessionId: session.id });
+  }
+  return undefined;
+}
+
+function purchasePaid(
+  stripeEvent: StripeEnvelope,
+  session: z.output<typeof sessionSchema>,
+  orgId: string,
+): OutgoingEvent[] {
   const amountMicros = creditableMicros(session);
   if (amountMicros === undefined) {
     logger.warn('Paid session not creditable (currency or amount)', {
@@ -133,6 +194,7 @@ function purchasePaid(
       amountMicros,
       currency: (session.currency ?? 'usd').toLowerCase(),
       amountMinor: session.amount_subtotal ?? 0,
+      chargedMinor: session.amount_total ?? undefined,
       paymentIntentId: idOf(session.payment_intent),
       stripeEventId: stripeEvent.id,
       occurredAt: isoTime(stripeEvent.created),
@@ -144,31 +206,33 @@ function purchasePaid(
  * Stripe reports `amount_refunded` cumulatively on the charge, and newer API versions do not
  * include the refunds list, so the reversal carries the cumulative amount under one id per charge
  * and the ledger revokes only what it has not revoked yet. Any number and order of refund events
- * then ends at the right balance.
+ * then ends at the right balance. The amount is the refunded share of the charge applied to the
+ * credits the payment granted, so refunds in the buyer's currency (Adaptive Pricing) count too.
  */
 async function refund(
-  stripeEvent: Stripe.Event,
+  stripeEvent: StripeEnvelope,
   charge: z.output<typeof chargeSchema>,
 ): Promise<OutgoingEvent[]> {
   if (charge.amount_refunded === 0) return [];
   const paymentIntentId = idOf(charge.payment_intent);
-  const owner = await ownerOf(charge.metadata?.orgId, paymentIntentId);
-  if (!owner || charge.currency.toLowerCase() !== 'usd') {
-    logger.warn('Refund not applied: unknown payment or currency', {
-      chargeId: charge.id,
-      currency: charge.currency,
-    });
-    return [];
-  }
+  const payment = await creditedPayment(paymentIntentId, charge.created, { chargeId: charge.id });
+  if (!payment || !paymentIntentId) return [];
+  if (!matchesPurchase(payment, charge.currency, charge.metadata?.orgId)) return [];
+  const amountMicros = reversedShareMicros(
+    payment.creditedMicros,
+    charge.amount_refunded,
+    charge.amount,
+  );
+  if (amountMicros === 0) return [];
   return [
     event('CreditPurchaseReversed', {
       eventId: `stripe:${stripeEvent.id}`,
-      orgId: owner.orgId,
+      orgId: payment.orgId,
       reason: 'refund',
       reversalId: `charge:${charge.id}`,
-      checkoutSessionId: owner.checkoutSessionId,
+      checkoutSessionId: payment.checkoutSessionId,
       paymentIntentId,
-      amountMicros: minorUnitsToMicros(charge.amount_refunded, 'usd'),
+      amountMicros,
       stripeEventId: stripeEvent.id,
       occurredAt: isoTime(stripeEvent.created),
     }),
@@ -177,7 +241,7 @@ async function refund(
 
 /** Dispute policy (domain/credits `disputeRevokes`): only a dispute closed as lost revokes. */
 async function dispute(
-  stripeEvent: Stripe.Event,
+  stripeEvent: StripeEnvelope,
   disputed: z.output<typeof disputeSchema>,
 ): Promise<OutgoingEvent[]> {
   if (!disputeRevokes(stripeEvent.type, disputed.status) || disputed.amount === 0) {
@@ -185,37 +249,76 @@ async function dispute(
     return [];
   }
   const paymentIntentId = idOf(disputed.payment_intent);
-  const owner = await ownerOf(disputed.metadata?.orgId, paymentIntentId);
-  if (!owner || disputed.currency.toLowerCase() !== 'usd') {
-    logger.warn('Lost dispute not applied: unknown payment or currency', {
-      disputeId: disputed.id,
-      currency: disputed.currency,
-    });
+  const payment = await creditedPayment(paymentIntentId, disputed.created, {
+    disputeId: disputed.id,
+  });
+  if (!payment || !paymentIntentId) return [];
+  if (!matchesPurchase(payment, disputed.currency, disputed.metadata?.orgId)) return [];
+  const amountMicros = reversedShareMicros(
+    payment.creditedMicros,
+    disputed.amount,
+    payment.chargedMinor ?? 0,
+  );
+  if (amountMicros === 0) {
+    logger.warn('Lost dispute not applied: charged amount unknown', { disputeId: disputed.id });
     return [];
   }
   return [
     event('CreditPurchaseReversed', {
       eventId: `stripe:${stripeEvent.id}`,
-      orgId: owner.orgId,
+      orgId: payment.orgId,
       reason: 'dispute_lost',
       reversalId: `dispute:${disputed.id}`,
-      checkoutSessionId: owner.checkoutSessionId,
+      checkoutSessionId: payment.checkoutSessionId,
       paymentIntentId,
-      amountMicros: minorUnitsToMicros(disputed.amount, 'usd'),
+      amountMicros,
       stripeEventId: stripeEvent.id,
       occurredAt: isoTime(stripeEvent.created),
     }),
   ];
 }
 
-/** The organization a payment belongs to: from metadata, else from the credited purchase. */
-async function ownerOf(
-  metadataOrgId: string | undefined,
+/**
+ * The purchase a refund or dispute reverses, from the PaymentLink the ledger wrote when it
+ * credited it. Our own record wins over the charge's metadata, which is not ours to trust.
+ *
+ * No link yet does not mean "not ours": the ledger credits asynchronously, so a refund issued
+ * right after the purchase can arrive before `CreditPurchasePaid` is applied. Acknowledging it
+ * would drop the refund forever, so while the charge (or dispute) is recent we answer 503 and
+ * Stripe redelivers later (it retries for days, with backoff). After REVERSAL_GRACE_SECONDS a
+ * purchase of ours would long have been credited: the payment belongs to something else on the
+ * Stripe account, and the event is acknowledged and logged.
+ */
+async function creditedPayment(
   paymentIntentId: string | undefined,
-): Promise<{ orgId: string; checkoutSessionId?: string } | undefined> {
-  const fromMetadata = ourOrgId(metadataOrgId);
-  if (fromMetadata) return { orgId: fromMetadata };
-  return paymentIntentId ? findOrgByPaymentIntent(paymentIntentId) : undefined;
+  createdUnix: number,
+  ids: Record<string, string>,
+): Promise<PaymentLink | undefined> {
+  const payment = paymentIntentId ? await getPaymentLink(paymentIntentId) : undefined;
+  if (payment) return payment;
+  const ageSeconds = Date.now() / 1000 - createdUnix;
+  if (paymentIntentId && ageSeconds < reversalGraceSeconds) {
+    logger.info('Reversal of a payment not credited yet; asking Stripe to retry', ids);
+    throw new ServiceUnavailableError('Payment not credited yet; retry later');
+  }
+  logger.warn('Reversal of a payment that is not a credited purchase; ignored', ids);
+  return undefined;
+}
+
+/** A reversal comes in the currency the purchase was charged in; metadata never redirects it. */
+function matchesPurchase(
+  payment: PaymentLink,
+  currency: string,
+  metadataOrgId: string | undefined,
+): boolean {
+  if (metadataOrgId && metadataOrgId !== payment.orgId) {
+    logger.warn('Charge metadata names another organization; the credited purchase wins');
+  }
+  if (payment.currency && payment.currency !== currency.toLowerCase()) {
+    logger.warn('Reversal not applied: currency differs from the purchase', { currency });
+    return false;
+  }
+  return true;
 }
 
 function ourOrgId(value: string | null | undefined): string | undefined {

@@ -28,6 +28,7 @@ import {
   secretsNeededBy,
 } from '#lib/constructs/service-secrets';
 import { repositoryRoot, resolveEntry } from '#lib/entries';
+import { routeEntryFile } from '#lib/route-entry';
 import type { ServiceSettings } from '#lib/settings';
 
 /**
@@ -155,7 +156,8 @@ export class ServiceFunction extends Construct {
       (props.packaging ?? 'esbuild') === 'esbuild'
         ? new NodejsFunction(this, 'Function', {
             ...common,
-            entry,
+            // Only this function's handler, not every route of the catalogue's module.
+            entry: routeEntryFile(path.relative(sourceRoot, entry), props.handler, sourceRoot),
             handler: props.handler,
             projectRoot: sourceRoot,
             depsLockFilePath: path.join(sourceRoot, 'package-lock.json'),

@@ -8,6 +8,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type EventRule, eventRules } from '#catalogue/events';
 import { type FunctionPackaging, ServiceFunction } from '#lib/constructs/service-function';
+import { queueBatching } from '#lib/queue-batching';
 import { consumerTimeout, type ServiceSettings } from '#lib/settings';
 
 export interface EventsStackProps extends StackProps {
@@ -86,8 +87,11 @@ export class EventsStack extends Stack {
     }
 
     const queue = new Queue(this, `${rule.name}Queue`, {
-      // AWS's guidance: at least six times the function timeout, so retries do not overlap.
-      visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      // AWS's guidance: at least six times the function timeout plus the batching window, so
+      // retries do not overlap.
+      visibilityTimeout: Duration.seconds(
+        consumerTimeout.toSeconds() * 6 + queueBatching.maxBatchingWindowSeconds,
+      ),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
@@ -95,8 +99,8 @@ export class EventsStack extends Stack {
     eventRule.addTarget(new SqsQueue(queue, targetOptions));
     consumer.fn.addEventSource(
       new SqsEventSource(queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: queueBatching.batchSize,
+        maxBatchingWindow: Duration.seconds(queueBatching.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
       }),
     );

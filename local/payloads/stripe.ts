@@ -61,6 +61,9 @@ export interface SessionOptions {
   status?: 'open' | 'complete' | 'expired';
   paymentIntentId?: string | null;
   customerId?: string | null;
+  /** Adaptive Pricing: the USD figures Stripe converted from (`currency` is the buyer's). */
+  currencyConversion?: { amountSubtotal: number; amountTotal?: number } | null;
+  metadataOrgId?: string;
 }
 
 /** A Checkout Session in payment mode, as the Checkout Session object is documented. */
@@ -77,7 +80,15 @@ export function checkoutSession(options: SessionOptions): StripeObject {
     client_reference_id: options.orgId,
     created: now - 60,
     currency: options.currency === undefined ? 'usd' : options.currency,
-    currency_conversion: null,
+    currency_conversion: options.currencyConversion
+      ? {
+          amount_subtotal: options.currencyConversion.amountSubtotal,
+          amount_total:
+            options.currencyConversion.amountTotal ?? options.currencyConversion.amountSubtotal,
+          fx_rate: '1',
+          source_currency: 'usd',
+        }
+      : null,
     customer: options.customerId ?? null,
     customer_details: { email: 'buyer@example.com', name: null, phone: null, tax_exempt: 'none' },
     customer_email: null,
@@ -85,7 +96,7 @@ export function checkoutSession(options: SessionOptions): StripeObject {
     invoice: null,
     livemode: false,
     locale: null,
-    metadata: { orgId: options.orgId },
+    metadata: { orgId: options.metadataOrgId ?? options.orgId },
     mode: 'payment',
     payment_intent:
       options.paymentIntentId === undefined ? stripeId('pi') : options.paymentIntentId,
@@ -130,6 +141,8 @@ export interface ChargeOptions {
   amountRefunded: number;
   /** The refunds list, when the event carries it (newest first, as Stripe lists them). */
   refunds?: RefundOptions[];
+  /** When the charge was made, Unix seconds (default: five minutes ago). */
+  created?: number;
 }
 
 /** A `charge.refunded` event: the Charge with its cumulative `amount_refunded`. */
@@ -156,7 +169,7 @@ export function chargeRefundedEvent(options: ChargeOptions, eventId?: string): S
     amount_refunded: options.amountRefunded,
     balance_transaction: stripeId('txn'),
     captured: true,
-    created: Math.floor(Date.now() / 1000) - 3600,
+    created: options.created ?? Math.floor(Date.now() / 1000) - 300,
     currency,
     customer: null,
     description: null,
@@ -191,6 +204,8 @@ export interface DisputeOptions {
     | 'under_review'
     | 'won'
     | 'lost';
+  /** When the dispute was opened, Unix seconds (default: ten minutes ago). */
+  created?: number;
 }
 
 export function disputeEvent(
@@ -204,7 +219,7 @@ export function disputeEvent(
     amount: options.amount,
     balance_transactions: [],
     charge: options.chargeId ?? stripeId('ch'),
-    created: Math.floor(Date.now() / 1000) - 600,
+    created: options.created ?? Math.floor(Date.now() / 1000) - 600,
     currency: options.currency ?? 'usd',
     evidence_details: { due_by: null, has_evidence: false, past_due: false, submission_count: 0 },
     is_charge_refundable: false,

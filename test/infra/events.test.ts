@@ -95,12 +95,25 @@ describe('event bus rules', () => {
         deadLetterTargetArn: arnOf(dlqId),
         maxReceiveCount: 5,
       });
-      expect(queue?.VisibilityTimeout).toBe(180);
+      // Six times the 30 s consumer timeout plus the 1 s batching window.
+      expect(queue?.VisibilityTimeout).toBe(181);
 
       service.events.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: arnOf(queueId),
         FunctionName: { Ref: consumerOf(rule.name).logicalId },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    },
+  );
+
+  it.each(eventRules.filter((rule) => rule.delivery === 'queue'))(
+    '$name consumer receives batches of up to 100 gathered for at most 1 s',
+    (rule) => {
+      const queueId = logicalId('AWS::SQS::Queue', `${rule.name}Queue`);
+      service.events.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: arnOf(queueId),
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
       });
     },
   );

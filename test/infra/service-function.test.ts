@@ -38,7 +38,10 @@ function probeProject(): string {
     path.join(root, 'functions/probe.ts'),
     "import { createHash } from 'node:crypto';\n" +
       'export const probeRoute = async (): Promise<{ statusCode: number; body: string }> => ' +
-      "({ statusCode: 200, body: createHash('sha256').update('ok').digest('hex').slice(0, 8) });\n",
+      "({ statusCode: 200, body: createHash('sha256').update('ok').digest('hex').slice(0, 8) });\n" +
+      // Another route of the same module, built the way httpRoute routes are.
+      'const route = <T>(fn: T) => fn;\n' +
+      "export const otherRoute = /* @__PURE__ */ route(async () => 'other route only');\n",
   );
   return root;
 }
@@ -80,6 +83,12 @@ describe('ServiceFunction bundling', () => {
     expect(bundle).toContain('createRequire');
     const module = await import(pathToFileURL(path.join(outdir, assetDir ?? '', 'index.mjs')).href);
     expect(await module.probeRoute()).toEqual({ statusCode: 200, body: '2689367b' });
+  });
+
+  it("bundles only the function's own export, not the module's other routes", () => {
+    const assetDir = readdirSync(outdir).find((name) => name.startsWith('asset.'));
+    const bundle = readFileSync(path.join(outdir, assetDir ?? '', 'index.mjs'), 'utf8');
+    expect(bundle).not.toContain('other route only');
   });
 
   it('points the handler at the named export and enables source maps at run time', () => {

@@ -5,6 +5,7 @@ import { handler as usageConsumer } from '#consumers/usage';
 import { metrics } from '#platform/metrics';
 import {
   freshId,
+  recordCheckout,
   seedTeam,
   sqsBatch,
   toEventBridgeEvent,
@@ -48,7 +49,7 @@ function purchasePaid(orgId: string, checkoutSessionId: string, amountMicros: nu
 describe('business metrics', () => {
   it('counts purchased credits once when the same session is delivered twice', async () => {
     const { orgId } = await seedTeam();
-    const session = freshId('cs_test');
+    const session = await recordCheckout(orgId);
 
     const { values, published } = await recorded(names.creditsPurchasedMicros, async () => {
       await creditLedger(purchasePaid(orgId, session, 50_000_000));

@@ -9,6 +9,7 @@ import { reconcileOrganization } from '#local/reconcile';
 import {
   captureEvents,
   freshId,
+  recordCheckout,
   type SeedMember,
   seedOrganization,
   seedTeam,
@@ -24,6 +25,7 @@ describe('concurrency against DynamoDB Local', () => {
   it('credits a paid session once when it is delivered 50 times concurrently', async () => {
     const { orgId } = await seedTeam();
     const paid = checkoutSessionEvent('checkout.session.completed', {
+      id: await recordCheckout(orgId),
       orgId,
       amountSubtotal: 5000,
     });

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as creditLedger } from '#consumers/credit-ledger';
@@ -13,6 +13,7 @@ import { reconcileOrganization } from '#local/reconcile';
 import { documentClient } from '#platform/aws-clients';
 import {
   freshId,
+  recordCheckout,
   seedTeam,
   sqsBatch,
   stripeWebhookRequest,
@@ -95,6 +96,7 @@ describe('transaction faults', () => {
   let dynamo: AwsClientStub<DynamoDBDocumentClient>;
   beforeEach(() => {
     dynamo = mockClient(DynamoDBDocumentClient);
+    dynamo.on(GetCommand).resolves({});
   });
   afterEach(() => dynamo.restore());
 
@@ -158,10 +160,12 @@ describe('crash after write', () => {
 
   it('a credit-ledger retry after a crash does not credit twice', async () => {
     const { orgId } = await seedTeam();
+    const detail = purchaseDetail(orgId);
+    await recordCheckout(orgId, { sessionId: detail.checkoutSessionId, amountUsd: 10 });
     const incoming = toEventBridgeEvent({
       Source: 'payments',
       DetailType: 'CreditPurchasePaid',
-      Detail: JSON.stringify(purchaseDetail(orgId)),
+      Detail: JSON.stringify(detail),
     });
     const restore = crashAfterNextTransaction();
     try {

@@ -9,6 +9,7 @@ import { reconcileOrganization } from '#local/reconcile';
 import { documentClient } from '#platform/aws-clients';
 import {
   freshId,
+  recordCheckout,
   seedTeam,
   sqsBatch,
   toEventBridgeEvent,
@@ -29,7 +30,8 @@ function transactions(orgId: string, userId: string, query: Record<string, strin
   );
 }
 
-async function purchase(orgId: string, amountMicros: number) {
+async function purchase(orgId: string, amountMicros: number, paymentIntentId?: string) {
+  const checkoutSessionId = await recordCheckout(orgId, { amountUsd: amountMicros / 1_000_000 });
   await creditLedger(
     toEventBridgeEvent({
       Source: 'payments',
@@ -37,10 +39,11 @@ async function purchase(orgId: string, amountMicros: number) {
       Detail: JSON.stringify({
         eventId: freshId('ev'),
         orgId,
-        checkoutSessionId: freshId('cs_test'),
+        checkoutSessionId,
         amountMicros,
         currency: 'usd',
         amountMinor: amountMicros / 10_000,
+        paymentIntentId,
         stripeEventId: freshId('evt'),
         occurredAt: new Date().toISOString(),
       }),
@@ -51,7 +54,8 @@ async function purchase(orgId: string, amountMicros: number) {
 describe('GET /api/organizations/{orgId}/credits/transactions', () => {
   it('lists purchase, usage and refund entries newest first, page by page', async () => {
     const { orgId, admin, member } = await seedTeam();
-    await purchase(orgId, 50_000_000);
+    const paymentIntentId = freshId('pi');
+    await purchase(orgId, 50_000_000, paymentIntentId);
     await usageConsumer(
       sqsBatch([
         usageEnvelope({
@@ -71,6 +75,7 @@ describe('GET /api/organizations/{orgId}/credits/transactions', () => {
           orgId,
           reason: 'refund',
           reversalId: `charge:${freshId('ch')}`,
+          paymentIntentId,
           amountMicros: 10_000_000,
           stripeEventId: freshId('evt'),
           occurredAt: new Date().toISOString(),

@@ -1,6 +1,8 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitAccountSk, userPk } from '#data/keys';
+import { createClaim, deleteClaim, getClaimByGitOrgId } from '#data/git-claims';
+import { gitAccountSk, gitAliasPk, gitAliasSk, userPk } from '#data/keys';
 import { tableName } from '#data/table';
 import { startGithubStandIn } from '#local/stand-ins/github';
 import { startGitlabStandIn } from '#local/stand-ins/gitlab';
@@ -426,5 +428,69 @@ describe('claiming a Git organization', () => {
     expect(listed.statusCode).toBe(200);
     expect(listed.body).toEqual({ claims: [claimed.body], cursor: null });
     expect((await unclaim(adminId, orgId, claimed.body.claimId)).statusCode).toBe(403);
+  });
+});
+
+describe('unclaiming (data layer)', () => {
+  async function claimed(login: string, gitOrgId: string) {
+    const userId = freshId('user');
+    const orgId = await seedOrganization([{ userId, role: 'owner' }]);
+    const claim = {
+      claimId: `clm_${randomUUID().replaceAll('-', '')}`,
+      orgId,
+      provider: 'github' as const,
+      gitOrgId,
+      login,
+      status: 'active' as const,
+      claimedBy: userId,
+      claimedAt: new Date().toISOString(),
+    };
+    await createClaim(claim);
+    return { claim, userId };
+  }
+
+  async function aliasOf(login: string) {
+    const { Item } = await documentClient.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { pk: gitAliasPk('github', login), sk: gitAliasSk },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.gitOrgId;
+  }
+
+  it('deletes the claim together with its alias', async () => {
+    const login = freshId('Login');
+    const gitOrgId = freshId('9');
+    const { claim, userId } = await claimed(login, gitOrgId);
+    expect(await aliasOf(login)).toBe(gitOrgId);
+
+    await deleteClaim(claim, userId);
+    expect(await aliasOf(login)).toBeUndefined();
+    expect(await getClaimByGitOrgId('github', gitOrgId)).toBeUndefined();
+  });
+
+  it('keeps an alias that another Git organization took over, and still frees the claim', async () => {
+    const login = freshId('Login');
+    const gitOrgId = freshId('9');
+    const { claim, userId } = await claimed(login, gitOrgId);
+    // The login now belongs to another Git organization (renamed away, then re-used).
+    await documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: gitAliasPk('github', login),
+          sk: gitAliasSk,
+          entity: 'GitAlias',
+          aliasKey: login.toLowerCase(),
+          gitOrgId: 'someone-else',
+        },
+      }),
+    );
+
+    await deleteClaim(claim, userId);
+    expect(await aliasOf(login)).toBe('someone-else');
+    expect(await getClaimByGitOrgId('github', gitOrgId)).toBeUndefined();
   });
 });

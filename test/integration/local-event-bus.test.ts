@@ -187,6 +187,38 @@ describe('local event bus: lambda rules', () => {
 });
 
 describe('local event bus: queue rules', () => {
+  it('hands a queue consumer more than ten messages per batch, as the deployed source does', async () => {
+    const marker = randomUUID();
+    // A bus of its own with a window long enough for three PutEvents calls to land in it.
+    const batchingBus = await startEventBus({
+      port: 0,
+      busName,
+      rules: testRules,
+      batchWindowMs: 500,
+    });
+    const batchingClient = new EventBridgeClient({
+      endpoint: batchingBus.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const tenEntries = () =>
+        Array.from({ length: 10 }, () => entry('test.queue', 'Batched', { marker }));
+      await Promise.all(
+        [1, 2, 3].map(() => batchingClient.send(new PutEventsCommand({ Entries: tenEntries() }))),
+      );
+      expect(await batchingBus.waitForIdle(5000)).toBe(true);
+
+      const batches = deliveriesTo('recordBatch', marker).map(
+        (d) => (d.payload as SQSEvent).Records.length,
+      );
+      expect(batches).toEqual([30]);
+    } finally {
+      batchingClient.destroy();
+      await batchingBus.close();
+    }
+  });
+
   it('redelivers only the messages reported in batchItemFailures', async () => {
     const marker = randomUUID();
 

@@ -7,10 +7,11 @@ import {
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { recordCheckoutSession } from '#data/credits';
 import { memberSk, orgMetaSk, orgPk, userPk } from '#data/keys';
 import { tableName } from '#data/table';
 import type { Role } from '#domain/permissions';
-import { signStripePayload } from '#local/payloads/stripe';
+import { signStripePayload, stripeId } from '#local/payloads/stripe';
 import { documentClient } from '#platform/aws-clients';
 import { webhookEvent } from '#test/support/api-event';
 
@@ -156,4 +157,25 @@ export function stripeWebhookRequest(
     base64: options.base64,
     headers: { 'stripe-signature': signStripePayload(body, secret) },
   });
+}
+
+/**
+ * Records an open Checkout Session for the organization, as POST .../credits/checkout does: only
+ * recorded sessions are credited. Returns its id.
+ */
+export async function recordCheckout(
+  orgId: string,
+  options: { sessionId?: string; amountUsd?: number } = {},
+): Promise<string> {
+  const sessionId = options.sessionId ?? stripeId('cs_test', 58);
+  await recordCheckoutSession({
+    orgId,
+    sessionId,
+    amountUsd: options.amountUsd ?? 50,
+    status: 'open',
+    createdBy: 'user_test',
+    createdAt: new Date().toISOString(),
+    url: null,
+  });
+  return sessionId;
 }

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as members from '#api/members';
 import * as orgs from '#api/organizations';
+import { findUsersByEmail } from '#data/users';
+import { documentClient } from '#platform/aws-clients';
 import { apiEvent, invoke } from '#test/support/api-event';
 import { newUser, signedInUser } from '#test/support/users';
 
@@ -123,6 +126,16 @@ describe('organizations and members', () => {
       apiEvent({ method: 'GET', path: '', params: { orgId }, ...stranger }),
     );
     expect(res.statusCode).toBe(404);
+  });
+
+  it('answers a non-member adding someone with organization_not_found, not the user lookup', async () => {
+    const owner = await signedInUser('owner');
+    const stranger = await signedInUser('stranger');
+    const orgId = await createOrg(owner);
+
+    const res = await add(stranger, orgId, { email: newUser('nobody').email });
+    expect(res.statusCode).toBe(404);
+    expect(res.body.error.code).toBe('organization_not_found');
   });
 
   it('lets admins manage members but never owners', async () => {
@@ -303,5 +316,40 @@ describe('organizations and members', () => {
       apiEvent({ method: 'GET', path: '/api/organizations', ...admin }),
     );
     expect(mine.body.organizations).toEqual([]);
+  });
+});
+
+describe('user profiles (what lets others add a user by email)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('records the creator in the transaction that creates their organization', async () => {
+    const creator = newUser('creator');
+    await createOrg(creator);
+
+    const owner = await signedInUser('owner');
+    const orgId = await createOrg(owner);
+    const added = await add(owner, orgId, { email: creator.email });
+    expect(added.statusCode).toBe(201);
+    expect(added.body.userId).toBe(creator.userId);
+  });
+
+  it('writes the profile on a list only when it is missing or the email changed', async () => {
+    const user = newUser('lister');
+    const send = vi.spyOn(documentClient, 'send');
+    const profilePuts = () =>
+      send.mock.calls.filter(([command]) => command instanceof PutCommand).length;
+
+    await signIn(user);
+    expect(profilePuts()).toBe(1);
+    await signIn(user);
+    expect(profilePuts()).toBe(1);
+
+    const renamed = { ...user, email: `renamed-${user.email}` };
+    await signIn(renamed);
+    expect(profilePuts()).toBe(2);
+    expect(await findUsersByEmail(renamed.email)).toEqual([renamed]);
+    expect(await findUsersByEmail(user.email)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import {
 import { reconcileOrganization } from '#local/reconcile';
 import {
   captureEvents,
+  recordCheckout,
   seedTeam,
   stripeWebhookRequest,
   toEventBridgeEvent,
@@ -52,19 +53,18 @@ async function newOrg() {
   return team;
 }
 
-const paid = (orgId: string, extra: Partial<SessionOptions> = {}): SessionOptions => ({
-  orgId,
-  amountSubtotal: 5000,
-  paymentStatus: 'paid',
-  ...extra,
-});
+/** A paid session of a checkout the organization recorded (only those are credited). */
+async function paid(orgId: string, extra: Partial<SessionOptions> = {}): Promise<SessionOptions> {
+  const id = await recordCheckout(orgId, { sessionId: extra.id });
+  return { orgId, amountSubtotal: 5000, paymentStatus: 'paid', ...extra, id };
+}
 
 describe('Stripe webhook: purchases', () => {
   it('credits a paid checkout.session.completed with the session subtotal', async () => {
     const { orgId, member } = await newOrg();
 
     const { response, entries } = await deliver(
-      checkoutSessionEvent('checkout.session.completed', paid(orgId)),
+      checkoutSessionEvent('checkout.session.completed', await paid(orgId)),
     );
 
     expect(response.statusCode).toBe(200);
@@ -94,7 +94,7 @@ describe('Stripe webhook: purchases', () => {
 
   it('credits a session once when Stripe delivers the same event three times', async () => {
     const { orgId } = await newOrg();
-    const event = checkoutSessionEvent('checkout.session.completed', paid(orgId));
+    const event = checkoutSessionEvent('checkout.session.completed', await paid(orgId));
 
     await deliver(event);
     await deliver(event);
@@ -109,7 +109,7 @@ describe('Stripe webhook: purchases', () => {
     const { orgId } = await newOrg();
     const sessionId = stripeId('cs_test', 58);
     const paymentIntentId = stripeId('pi');
-    const options = paid(orgId, { id: sessionId, paymentIntentId });
+    const options = await paid(orgId, { id: sessionId, paymentIntentId });
 
     await deliver(checkoutSessionEvent('checkout.session.async_payment_succeeded', options));
     await deliver(checkoutSessionEvent('checkout.session.completed', options));
@@ -123,36 +123,36 @@ describe('Stripe webhook: purchases', () => {
 
     const unpaid = await deliver(
       checkoutSessionEvent('checkout.session.completed', {
-        ...paid(orgId, { id: sessionId }),
+        ...(await paid(orgId, { id: sessionId })),
         paymentStatus: 'unpaid',
       }),
     );
     expect(unpaid.response.statusCode).toBe(200);
-    expect(unpaid.entries).toHaveLength(0);
+    expect(unpaid.entries.map((entry) => entry.DetailType)).toEqual(['CheckoutSessionClosed']);
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(0);
 
     await deliver(
       checkoutSessionEvent(
         'checkout.session.async_payment_succeeded',
-        paid(orgId, { id: sessionId }),
+        await paid(orgId, { id: sessionId }),
       ),
     );
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(50_000_000);
   });
 
   it.each([
-    ['checkout.session.async_payment_failed', 'unpaid'],
-    ['checkout.session.expired', 'unpaid'],
-    ['checkout.session.completed', 'no_payment_required'],
-  ] as const)('acknowledges %s (%s) and credits nothing', async (type, paymentStatus) => {
+    ['checkout.session.async_payment_failed', 'unpaid', ['CheckoutSessionClosed']],
+    ['checkout.session.expired', 'unpaid', ['CheckoutSessionClosed']],
+    ['checkout.session.completed', 'no_payment_required', []],
+  ] as const)('acknowledges %s (%s) and credits nothing', async (type, paymentStatus, types) => {
     const { orgId } = await newOrg();
 
     const { response, entries } = await deliver(
-      checkoutSessionEvent(type, { ...paid(orgId), paymentStatus }),
+      checkoutSessionEvent(type, { ...(await paid(orgId)), paymentStatus }),
     );
 
     expect(response.statusCode).toBe(200);
-    expect(entries).toHaveLength(0);
+    expect(entries.map((entry) => entry.DetailType)).toEqual(types);
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(0);
   });
 
@@ -160,13 +160,16 @@ describe('Stripe webhook: purchases', () => {
     const { orgId } = await newOrg();
 
     const jpy = await deliver(
-      checkoutSessionEvent('checkout.session.completed', paid(orgId, { currency: 'jpy' })),
+      checkoutSessionEvent('checkout.session.completed', await paid(orgId, { currency: 'jpy' })),
     );
     expect(jpy.response.statusCode).toBe(200);
     expect(jpy.entries).toHaveLength(0);
 
     await deliver(
-      checkoutSessionEvent('checkout.session.completed', paid(orgId, { amountSubtotal: 1234 })),
+      checkoutSessionEvent(
+        'checkout.session.completed',
+        await paid(orgId, { amountSubtotal: 1234 }),
+      ),
     );
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(12_340_000);
   });
@@ -177,7 +180,7 @@ describe('Stripe webhook: purchases', () => {
     await deliver(
       checkoutSessionEvent(
         'checkout.session.completed',
-        paid(orgId, { amountSubtotal: 5000, amountTotal: 5450 }),
+        await paid(orgId, { amountSubtotal: 5000, amountTotal: 5450 }),
       ),
     );
 
@@ -188,7 +191,7 @@ describe('Stripe webhook: purchases', () => {
     const { orgId } = await newOrg();
 
     const { response } = await deliver(
-      checkoutSessionEvent('checkout.session.completed', paid(orgId)),
+      checkoutSessionEvent('checkout.session.completed', await paid(orgId)),
       { base64: true },
     );
 
@@ -198,7 +201,7 @@ describe('Stripe webhook: purchases', () => {
 
   it('rejects a bad signature with 400 and publishes nothing', async () => {
     const { orgId } = await newOrg();
-    const event = checkoutSessionEvent('checkout.session.completed', paid(orgId));
+    const event = checkoutSessionEvent('checkout.session.completed', await paid(orgId));
 
     const forged = await invoke(
       stripeWebhook,
@@ -225,7 +228,7 @@ describe('Stripe webhook: purchases', () => {
 
   it('credits an event built from Stripe’s published checkout.session example', async () => {
     const { orgId } = await newOrg();
-    const event = checkoutCompletedFromFixture(paid(orgId, { id: stripeId('cs_test', 58) }));
+    const event = checkoutCompletedFromFixture(await paid(orgId, { id: stripeId('cs_test', 58) }));
     // Absent fixtures are reported once for the whole run (test/support/global-setup.ts).
     if (!event) return;
 
@@ -242,7 +245,7 @@ describe('Stripe webhook: refunds and disputes', () => {
     await deliver(
       checkoutSessionEvent(
         'checkout.session.completed',
-        paid(team.orgId, { amountSubtotal, paymentIntentId }),
+        await paid(team.orgId, { amountSubtotal, paymentIntentId }),
       ),
     );
     return { ...team, paymentIntentId, chargeId: stripeId('ch') };
@@ -292,25 +295,35 @@ describe('Stripe webhook: refunds and disputes', () => {
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(30_000_000);
   });
 
-  it('acknowledges a refund of a payment it does not know and changes nothing', async () => {
+  it('acknowledges a refund of an old payment it does not know and changes nothing', async () => {
     const { response, entries } = await deliver(
-      chargeRefundedEvent({ paymentIntentId: stripeId('pi'), amount: 700, amountRefunded: 700 }),
+      chargeRefundedEvent({
+        paymentIntentId: stripeId('pi'),
+        amount: 700,
+        amountRefunded: 700,
+        created: Math.floor(Date.now() / 1000) - 2 * 3600,
+      }),
     );
 
     expect(response.statusCode).toBe(200);
     expect(entries).toHaveLength(0);
   });
 
-  it('a refund that arrives before its purchase still ends at the right balance', async () => {
+  it('a refund that arrives before its purchase is retried (503) and ends at the right balance', async () => {
     const { orgId } = await newOrg();
     const paymentIntentId = stripeId('pi');
+    const refund = chargeRefundedEvent({
+      orgId,
+      paymentIntentId,
+      amount: 5000,
+      amountRefunded: 2000,
+    });
 
+    expect((await deliver(refund)).response.statusCode).toBe(503);
     await deliver(
-      chargeRefundedEvent({ orgId, paymentIntentId, amount: 5000, amountRefunded: 2000 }),
+      checkoutSessionEvent('checkout.session.completed', await paid(orgId, { paymentIntentId })),
     );
-    await deliver(
-      checkoutSessionEvent('checkout.session.completed', paid(orgId, { paymentIntentId })),
-    );
+    expect((await deliver(refund)).response.statusCode).toBe(200);
 
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(30_000_000);
   });

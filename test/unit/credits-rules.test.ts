@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertCheckoutAmount,
+  cappedReversal,
   checkoutIdempotencyKey,
   creditableMicros,
   disputeRevokes,
   monthOf,
+  reversedShareMicros,
+  sessionOutcome,
 } from '#domain/credits';
 import { BadRequestError } from '#platform/errors';
 
@@ -92,3 +95,43 @@ function catchError(fn: () => unknown): unknown {
   }
   return undefined;
 }
+
+describe('reversedShareMicros', () => {
+  it('revokes the refunded share of what was credited, rounded down', () => {
+    expect(reversedShareMicros(50_000_000, 1533, 4600)).toBe(16_663_043);
+    expect(reversedShareMicros(50_000_000, 4600, 4600)).toBe(50_000_000);
+  });
+
+  it('stays exact where the product passes 2^53 (25,000 USD charged in KRW)', () => {
+    // 17,032,096,275 * 6,251,599 / 33,225,036 = 3,204,747,047.99...; in floats it rounds up to 48.
+    expect(Math.floor((17_032_096_275 * 6_251_599) / 33_225_036)).toBe(3_204_747_048);
+    expect(reversedShareMicros(17_032_096_275, 6_251_599, 33_225_036)).toBe(3_204_747_047);
+  });
+
+  it('never revokes more than was credited, nor anything for nothing charged', () => {
+    expect(reversedShareMicros(50_000_000, 9_000, 5_000)).toBe(50_000_000);
+    expect(reversedShareMicros(50_000_000, 100, 0)).toBe(0);
+  });
+});
+
+describe('cappedReversal', () => {
+  it('revokes at most what the payment has left', () => {
+    expect(
+      cappedReversal(50_000_000, { creditedMicros: 50_000_000, reversedMicros: 30_000_000 }),
+    ).toBe(20_000_000);
+    expect(cappedReversal(5, { creditedMicros: 50_000_000, reversedMicros: 50_000_000 })).toBe(0);
+  });
+});
+
+describe('sessionOutcome', () => {
+  it.each([
+    ['checkout.session.completed', 'paid', 'paid'],
+    ['checkout.session.completed', 'unpaid', 'unpaid'],
+    ['checkout.session.completed', 'no_payment_required', undefined],
+    ['checkout.session.async_payment_succeeded', 'paid', 'paid'],
+    ['checkout.session.async_payment_failed', 'unpaid', 'payment_failed'],
+    ['checkout.session.expired', 'unpaid', 'expired'],
+  ])('%s with %s is %s', (type, paymentStatus, outcome) => {
+    expect(sessionOutcome(type, paymentStatus)).toBe(outcome);
+  });
+});
