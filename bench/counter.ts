@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Counts the AWS calls the handlers make, with a middleware on the service's own SDK clients
- * (`#platform/aws-clients`), so nothing in the handlers changes. A call is one `send` (retries
+ * (`#platform/aws-clients`, `#platform/event-bridge`), so nothing in the handlers changes. A call is one `send` (retries
  * inside the SDK are not separate calls). `rounds` counts sequential round trips: calls that
  * overlap in time (Promise.all) are one round.
  */

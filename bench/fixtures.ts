@@ -117,11 +117,25 @@ export async function seedMembers(orgId: string, userIds: string[], role: Role =
 /** Credits through the real consumer, as a paid Checkout would. */
 export async function grantCredits(orgId: string, amountMicros: number): Promise<void> {
   const handler = await loadHandler('functions/consumers/credit-ledger.ts', 'handler');
-  await handler(creditPurchasePaidEnvelope(orgId, amountMicros), lambdaContext);
+  await handler(await creditPurchasePaidEnvelope(orgId, amountMicros), lambdaContext);
 }
 
-export function creditPurchasePaidEnvelope(orgId: string, amountMicros: number) {
+/**
+ * A `CreditPurchasePaid` for a checkout session recorded first, as the checkout route does:
+ * the ledger credits only sessions the organization created.
+ */
+export async function creditPurchasePaidEnvelope(orgId: string, amountMicros: number) {
   const session = freshId('cs_bench');
+  const { recordCheckoutSession } = await import('#data/credits');
+  await recordCheckoutSession({
+    orgId,
+    sessionId: session,
+    amountUsd: amountMicros / 1_000_000,
+    status: 'open',
+    createdBy: 'bench',
+    createdAt: new Date().toISOString(),
+    url: null,
+  });
   return eventBridgeEnvelope('payments', 'CreditPurchasePaid', {
     eventId: freshId('evt'),
     orgId,

@@ -66,7 +66,10 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({ freePorts: true, rules: [] });
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'organizations-bench-'));
   try {
-    const clients = await import('#platform/aws-clients');
+    const clients = {
+      ...(await import('#platform/aws-clients')),
+      ...(await import('#platform/event-bridge')),
+    };
     const { installCounter } = await import('./counter.ts');
     const counter = installCounter(clients);
     const { seedFixtures } = await import('./fixtures.ts');

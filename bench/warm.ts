@@ -16,7 +16,8 @@ import { balanceSk, memberLlmSk, memberSk, memberSkPrefix, orgLlmSk, orgPk } fro
 import { tableName } from '#data/table';
 import { usageKey } from '#domain/credits';
 import { loadHandler } from '#local/lambda';
-import { documentClient, eventBridgeClient } from '#platform/aws-clients';
+import { documentClient } from '#platform/aws-clients';
+import { eventBridgeClient } from '#platform/event-bridge';
 import { lambdaContext } from '#test/support/api-event';
 import { type BenchFixtures, benchUsers, freshId, usageDetail } from './fixtures.ts';
 import type { Scenario } from './scenarios.ts';

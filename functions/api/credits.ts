@@ -1,5 +1,4 @@
-import Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type CreditBalance,
   listLedgerEntries,
@@ -32,15 +31,18 @@ const successUrl = optionalEnv(
 const cancelUrl = optionalEnv('CHECKOUT_CANCEL_URL', 'http://localhost:3000/credits/cancelled');
 const idempotencyWindowSeconds = optionalIntEnv('CHECKOUT_IDEMPOTENCY_WINDOW_SECONDS', 600);
 
-export const getCreditBalance = httpRoute({ params: orgParams }, async ({ params, caller }) => {
-  const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [balanceSk]);
-  authorize(membership, 'org.view');
+export const getCreditBalance = /* @__PURE__ */ httpRoute(
+  { params: orgParams },
+  async ({ params, caller }) => {
+    const { membership, items } = await getMembershipWith(params.orgId, caller.userId, [balanceSk]);
+    authorize(membership, 'org.view');
 
-  return json(200, {
-    orgId: params.orgId,
-    ...presentBalance(toCreditBalance(items.get(balanceSk))),
-  });
-});
+    return json(200, {
+      orgId: params.orgId,
+      ...presentBalance(toCreditBalance(items.get(balanceSk))),
+    });
+  },
+);
 
 /** Every amount twice: integer micros, and a decimal string of dollars (never a float). */
 function presentBalance(balance: CreditBalance) {
@@ -64,7 +66,7 @@ const checkoutBody = z.strictObject({
   amountUsd: z.number({ error: 'amountUsd must be a number of whole dollars' }),
 });
 
-export const createCheckout = httpRoute(
+export const createCheckout = /* @__PURE__ */ httpRoute(
   { params: orgParams, body: checkoutBody },
   async ({ params, body, caller, event }) => {
     const { orgId } = params;
@@ -156,13 +158,13 @@ async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
 
 function isIdempotencyError(error: unknown): boolean {
   return (
-    error instanceof Stripe.errors.StripeIdempotencyError ||
+    // Stripe's error classes carry their kind in `type`; no need to load Stripe to check.
     (error as { type?: unknown } | null)?.type === 'idempotency_error' ||
     (error as { type?: unknown } | null)?.type === 'StripeIdempotencyError'
   );
 }
 
-export const listCreditTransactions = httpRoute(
+export const listCreditTransactions = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: pageQuery },
   async ({ params, query, caller }) => {
     const startKey = decodeCursor(query.cursor, {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { toCreditBalance } from '#data/credits';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { balanceSk, memberSkPrefix, orgPk } from '#data/keys';
@@ -23,7 +23,7 @@ const financialQuery = pageQuery.extend({
   email: z.string().trim().min(1).max(320).optional(),
 });
 
-export const getMembersFinancial = httpRoute(
+export const getMembersFinancial = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: financialQuery },
   async ({ params, query, caller }) => {
     const month = query.month ?? new Date().toISOString().slice(0, 7);

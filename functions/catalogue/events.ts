@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every event on the service's bus: its source, detail-type and the schema of its detail.

@@ -16,7 +16,7 @@ import {
 import { tableName } from '#data/table';
 import { type TransactItem, transactWithRetry } from '#data/transact';
 import { cappedReversal, type LedgerEntryKind, purchaseKey, reversalKey } from '#domain/credits';
-import { dollarsToMicros } from '#domain/money';
+import { microsPerDollar } from '#domain/money';
 import { documentClient } from '#platform/aws-clients';
 import { NotFoundError } from '#platform/errors';
 import { logger } from '#platform/logger';
@@ -165,21 +165,44 @@ export type GrantResult = ApplyResult | 'unknown_session' | 'payment_already_lin
 export async function grantPurchasedCredits(
   detail: EventDetail<'CreditPurchasePaid'>,
 ): Promise<GrantResult> {
-  const recorded = await getCheckoutSession(detail.orgId, detail.checkoutSessionId, true);
-  const recordedMicros = Number.isSafeInteger(recorded?.amountUsd)
-    ? dollarsToMicros(Number(recorded?.amountUsd))
-    : undefined;
-  if (recorded && recordedMicros !== detail.amountMicros) {
-    // Stripe's subtotal is what was paid (e.g. a promotion code); it is credited, but say so.
-    logger.warn('Credited amount differs from the recorded checkout amount', {
-      checkoutSessionId: detail.checkoutSessionId,
-      recordedMicros,
-      creditedMicros: detail.amountMicros,
-    });
-  }
+  // First try expects the recorded amount, so the usual purchase is one round trip; only an
+  // unknown session or a different amount costs a read (and the amount is still credited).
+  const first = await transactWithRetry(grantItems(detail, { expectRecordedAmount: true }));
+  if (first.ok) return 'applied';
+  if (first.failedConditions.includes(0)) return 'duplicate';
+  if (!first.failedConditions.includes(sessionItem)) return explainGrantFailure(detail, first);
 
+  const recorded = await getCheckoutSession(detail.orgId, detail.checkoutSessionId, true);
+  if (!recorded) {
+    logger.warn('Paid session is not a checkout of this organization; not credited', {
+      checkoutSessionId: detail.checkoutSessionId,
+    });
+    return 'unknown_session';
+  }
+  // Stripe's subtotal is what was paid (e.g. a promotion code); it is credited, but say so.
+  logger.warn('Credited amount differs from the recorded checkout amount', {
+    checkoutSessionId: detail.checkoutSessionId,
+    recordedUsd: recorded.amountUsd,
+    creditedMicros: detail.amountMicros,
+  });
+  const second = await transactWithRetry(grantItems(detail, { expectRecordedAmount: false }));
+  if (second.ok) return 'applied';
+  if (second.failedConditions.includes(0)) return 'duplicate';
+  if (second.failedConditions.includes(sessionItem)) return 'unknown_session';
+  return explainGrantFailure(detail, second);
+}
+
+/** Index of the checkout session's update in `grantItems`. */
+const sessionItem = 3;
+
+function grantItems(
+  detail: EventDetail<'CreditPurchasePaid'>,
+  options: { expectRecordedAmount: boolean },
+): TransactItem[] {
   const now = new Date().toISOString();
   const key = purchaseKey(detail.checkoutSessionId);
+  const wholeDollars = detail.amountMicros % microsPerDollar === 0;
+  const matchAmount = options.expectRecordedAmount && wholeDollars;
   const items: TransactItem[] = [
     markerPut(detail.orgId, key, now, { amountMicros: detail.amountMicros }),
     {
@@ -206,9 +229,17 @@ export async function grantPurchasedCredits(
         TableName: tableName,
         Key: { pk: orgPk(detail.orgId), sk: checkoutSk(detail.checkoutSessionId) },
         UpdateExpression: 'SET #status = :paid, paidAt = :now, creditedMicros = :amount',
-        ConditionExpression: 'attribute_exists(pk)',
+        // The session must be one this organization recorded (and, first, for this amount).
+        ConditionExpression: matchAmount
+          ? 'attribute_exists(pk) AND amountUsd = :usd'
+          : 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':paid': 'paid', ':now': now, ':amount': detail.amountMicros },
+        ExpressionAttributeValues: {
+          ':paid': 'paid',
+          ':now': now,
+          ':amount': detail.amountMicros,
+          ...(matchAmount ? { ':usd': detail.amountMicros / microsPerDollar } : {}),
+        },
       },
     },
   ];
@@ -232,16 +263,13 @@ export async function grantPurchasedCredits(
       },
     });
   }
+  return items;
+}
 
-  const outcome = await transactWithRetry(items);
-  if (outcome.ok) return 'applied';
-  if (outcome.failedConditions.includes(0)) return 'duplicate';
-  if (outcome.failedConditions.includes(3)) {
-    logger.warn('Paid session is not a checkout of this organization; not credited', {
-      checkoutSessionId: detail.checkoutSessionId,
-    });
-    return 'unknown_session';
-  }
+function explainGrantFailure(
+  detail: EventDetail<'CreditPurchasePaid'>,
+  outcome: { failedConditions: number[] },
+): GrantResult {
   if (outcome.failedConditions.includes(4)) {
     logger.error('PaymentIntent already linked to another purchase; not credited', {
       checkoutSessionId: detail.checkoutSessionId,

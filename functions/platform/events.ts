@@ -1,8 +1,8 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { type DetailType, type EventDetail, eventCatalogue } from '#catalogue/events';
-import { eventBridgeClient } from '#platform/aws-clients';
 import { optionalEnv } from '#platform/config';
 import { ServiceUnavailableError } from '#platform/errors';
+import { eventBridgeClient } from '#platform/event-bridge';
 import { logger } from '#platform/logger';
 
 /**

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getPaymentLink, type PaymentLink } from '#data/credits';
 import {
   creditableMicros,
