@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of GitHub's REST API the service calls with a user's token:
@@ -174,24 +174,13 @@ export async function startGithubStandIn(
     };
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: baseUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-    revokeToken: (token) => revoked.add(token),
-  };
+  const { origin, close } = await listenOnLoopback(server, options.port);
+  baseUrl = origin;
+  return { url: baseUrl, close, revokeToken: (token) => revoked.add(token) };
 }
 
 function notFound() {
   return { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
 }
 
-function send(response: ServerResponse, status: number, body: unknown) {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  response.end(JSON.stringify(body));
-}
+const send = sendJson;

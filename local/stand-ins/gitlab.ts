@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { StandIn } from '#local/stand-ins/github';
+import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of GitLab's REST API (v4) the service calls with a user's
@@ -172,25 +172,9 @@ export async function startGitlabStandIn(
     };
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v4`;
-  return {
-    url: baseUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-    revokeToken: (token) => revoked.add(token),
-  };
+  const { origin, close } = await listenOnLoopback(server, options.port);
+  baseUrl = `${origin}/api/v4`;
+  return { url: baseUrl, close, revokeToken: (token) => revoked.add(token) };
 }
 
-function send(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-) {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
+const send = sendJson;

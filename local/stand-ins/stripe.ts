@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of Stripe's API the service calls: POST /v1/customers,
@@ -159,24 +159,9 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
     return [200, session];
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
-
-  return {
-    url: baseUrl,
-    sessions,
-    customers,
-    requestCount: () => posts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { origin, close } = await listenOnLoopback(server, options.port);
+  baseUrl = origin;
+  return { url: baseUrl, sessions, customers, requestCount: () => posts, close };
 }
 
 function authorised(request: IncomingMessage): boolean {
@@ -233,18 +218,14 @@ function notFound(path: string) {
   return stripeError('invalid_request_error', `Unrecognized request URL (${path}).`);
 }
 
+/** Stripe answers every request with a request id. */
 function send(
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'request-id': `req_${randomId(14)}`,
-    ...headers,
-  });
-  response.end(JSON.stringify(body));
+  sendJson(response, status, body, { 'request-id': `req_${randomId(14)}`, ...headers });
 }
 
 function randomId(length: number): string {
