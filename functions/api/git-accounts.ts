@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   deleteGitAccount,
   type GitAccount,
@@ -17,17 +17,17 @@ import { httpRoute, json } from '#platform/http';
  */
 const providerParams = z.object({ provider: z.enum(['github', 'gitlab']) });
 
-const tokenBody = z
-  .object({
-    // Tokens are sent in an Authorization header: printable ASCII, no spaces or line breaks.
-    token: z
-      .string()
-      .trim()
-      .min(8)
-      .max(512)
-      .regex(/^[\x21-\x7e]+$/, 'a token has no spaces or control characters'),
-  })
-  .strict();
+const tokenBody = z.strictObject({
+  // Tokens are sent in an Authorization header: printable ASCII, no spaces or line breaks.
+  token: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(8),
+      z.maxLength(512),
+      z.regex(/^[\x21-\x7e]+$/, 'a token has no spaces or control characters'),
+    ),
+});
 
 export const linkGitAccount = /* @__PURE__ */ httpRoute(
   { params: providerParams, body: tokenBody },

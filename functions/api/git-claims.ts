@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import {
   type GitAccount,
@@ -98,12 +98,13 @@ export const listGitClaims = /* @__PURE__ */ httpRoute(
   },
 );
 
-const claimBody = z
-  .object({ provider, gitOrganization: z.string().trim().min(1).max(255) })
-  .strict();
+const claimBody = z.strictObject({
+  provider,
+  gitOrganization: z.string().check(z.trim(), z.minLength(1), z.maxLength(255)),
+});
 const claimParams = z.object({
   orgId: orgIdParam,
-  claimId: z.string().regex(/^clm_[a-f0-9]{32}$/),
+  claimId: z.string().check(z.regex(/^clm_[a-f0-9]{32}$/)),
 });
 
 export const claimGitOrganization = /* @__PURE__ */ httpRoute(

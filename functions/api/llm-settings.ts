@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { memberLlmSk, orgLlmSk } from '#data/keys';
 import {
   deleteMemberLlmOverride,
@@ -25,22 +25,22 @@ import { orgParams, safeText } from '#platform/schemas';
  * the effective settings a member's conversations use. API keys are write-only: stored
  * encrypted, shown as `apiKeySet` and at most the last four characters.
  */
-const settingsBody = z
-  .object({
-    provider: safeText(1, 64),
-    model: safeText(1, 128),
-    baseUrl: z
-      .string()
-      .max(2048)
-      .refine((url) => checkBaseUrl(url) === undefined, {
-        error: (issue) => checkBaseUrl(String(issue.input)) ?? 'invalid baseUrl',
-      })
-      .nullable()
-      .optional(),
-    /** Absent: keep the stored key (if the provider is unchanged); null: clear it. */
-    apiKey: z.string().min(1).max(4096).nullable().optional(),
-  })
-  .strict();
+const settingsBody = z.strictObject({
+  provider: safeText(1, 64),
+  model: safeText(1, 128),
+  baseUrl: z.optional(
+    z.nullable(
+      z.string().check(
+        z.maxLength(2048),
+        z.refine((url: string) => checkBaseUrl(url) === undefined, {
+          error: (issue) => checkBaseUrl(String(issue.input)) ?? 'invalid baseUrl',
+        }),
+      ),
+    ),
+  ),
+  /** Absent: keep the stored key (if the provider is unchanged); null: clear it. */
+  apiKey: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(4096)))),
+});
 
 type SettingsBody = z.infer<typeof settingsBody>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { memberSk, memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import {
@@ -19,9 +19,10 @@ import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
 import { httpRoute, json } from '#platform/http';
 import { orgIdParam, orgParams, pageQuery } from '#platform/schemas';
 
-const memberParams = z.object({ orgId: orgIdParam, userId: z.string().min(1).max(128) });
+const userIdParam = z.string().check(z.minLength(1), z.maxLength(128));
+const memberParams = z.object({ orgId: orgIdParam, userId: userIdParam });
 const role = z.enum(roles);
-const roleBody = z.object({ role }).strict();
+const roleBody = z.strictObject({ role });
 
 export const listMembers = /* @__PURE__ */ httpRoute(
   { params: orgParams, query: pageQuery },
@@ -45,15 +46,16 @@ export const listMembers = /* @__PURE__ */ httpRoute(
 );
 
 const addMemberBody = z
-  .object({
-    userId: z.string().min(1).max(128).optional(),
-    email: z.string().email().max(320).optional(),
-    role: role.default('member'),
+  .strictObject({
+    userId: z.optional(userIdParam),
+    email: z.optional(z.string().check(z.email(), z.maxLength(320))),
+    role: z._default(role, 'member'),
   })
-  .strict()
-  .refine((body) => body.userId !== undefined || body.email !== undefined, {
-    message: 'give userId or email',
-  });
+  .check(
+    z.refine((body) => body.userId !== undefined || body.email !== undefined, {
+      message: 'give userId or email',
+    }),
+  );
 
 export const addMember = /* @__PURE__ */ httpRoute(
   { params: orgParams, body: addMemberBody },

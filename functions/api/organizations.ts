@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { orgMetaSk, orgPkPrefix, userPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
@@ -17,7 +17,7 @@ import { type Caller, httpRoute, json } from '#platform/http';
 import { orgParams, pageQuery, safeText } from '#platform/schemas';
 
 const organizationName = safeText(1, 100);
-const nameBody = z.object({ name: organizationName }).strict();
+const nameBody = z.strictObject({ name: organizationName });
 
 function requireEmail(caller: Caller): string {
   if (!caller.email) {

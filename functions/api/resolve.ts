@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { findLinkedUsersByGitLogin } from '#data/git-accounts';
 import { findNearestClaim, readRoutingFacts } from '#data/git-claims';
 import { decideRoute, ownerPathCandidates, type ResolveAnswer } from '#domain/git-claims';
@@ -15,18 +15,22 @@ export const resolveInput = z
   .object({
     provider: z.enum(['github', 'gitlab']),
     /** `owner/name` (GitHub) or `group/sub/name` (GitLab). */
-    repository: z.string().trim().min(3).max(1024),
-    requesterLogin: z.string().trim().min(1).max(255),
+    repository: z.string().check(z.trim(), z.minLength(3), z.maxLength(1024)),
+    requesterLogin: z.string().check(z.trim(), z.minLength(1), z.maxLength(255)),
     /** The requester's numeric Git user id, when known: guards against a login re-used by someone else. */
-    requesterId: z
-      .union([z.string().min(1), z.number().int()])
-      .transform(String)
-      .optional(),
+    requesterId: z.optional(
+      z.pipe(
+        z.union([z.string().check(z.minLength(1)), z.number().check(z.int())]),
+        z.transform(String),
+      ),
+    ),
   })
-  .refine((input) => ownerPathCandidates(input.provider, input.repository) !== undefined, {
-    message: 'must be owner/name for GitHub or group[/subgroup...]/name for GitLab',
-    path: ['repository'],
-  });
+  .check(
+    z.refine((input) => ownerPathCandidates(input.provider, input.repository) !== undefined, {
+      message: 'must be owner/name for GitHub or group[/subgroup...]/name for GitLab',
+      path: ['repository'],
+    }),
+  );
 
 export type ResolveInput = z.output<typeof resolveInput>;
 

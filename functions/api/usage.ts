@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { toCreditBalance } from '#data/credits';
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { balanceSk, memberSkPrefix, orgPk } from '#data/keys';
@@ -15,12 +15,9 @@ import { orgParams, pageQuery } from '#platform/schemas';
  * organization's spend. The caller's membership and the BALANCE item (the totals the shares
  * divide by) are read alongside the first page of members; members are read page by page.
  */
-const financialQuery = pageQuery.extend({
-  month: z
-    .string()
-    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM')
-    .optional(),
-  email: z.string().trim().min(1).max(320).optional(),
+const financialQuery = z.extend(pageQuery, {
+  month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM'))),
+  email: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(320))),
 });
 
 export const getMembersFinancial = /* @__PURE__ */ httpRoute(

@@ -1,4 +1,8 @@
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini loads no locale (every issue would read "Invalid input"): consumers log these.
+z.config(en());
 
 /**
  * Every event on the service's bus: its source, detail-type and the schema of its detail.
@@ -12,22 +16,25 @@ export const eventSources = {
   routing: 'routing',
 } as const;
 
-const id = z.string().min(1).max(256);
-const micros = z.number().int().safe();
-const isoTime = z.string().datetime({ offset: true });
+const id = z.string().check(z.minLength(1), z.maxLength(256));
+const micros = z.number().check(z.int());
+const isoTime = z.iso.datetime({ offset: true });
 const gitProvider = z.enum(['github', 'gitlab']);
+const nonEmpty = z.string().check(z.minLength(1));
+const whole = z.number().check(z.int());
+const wholeNonNegative = z.number().check(z.int(), z.nonnegative());
 
 export const creditPurchasePaidDetail = z.object({
   eventId: id,
   orgId: id,
   checkoutSessionId: id,
   /** Credits to grant, integer micro-dollars, from what Stripe reports for the session. */
-  amountMicros: micros.positive(),
-  currency: z.string().length(3),
-  amountMinor: z.number().int().nonnegative(),
+  amountMicros: micros.check(z.positive()),
+  currency: z.string().check(z.length(3)),
+  amountMinor: wholeNonNegative,
   /** What the buyer was charged (tax included), minor units of `currency`: disputes' base. */
-  chargedMinor: z.number().int().nonnegative().optional(),
-  paymentIntentId: id.optional(),
+  chargedMinor: z.optional(wholeNonNegative),
+  paymentIntentId: z.optional(id),
   stripeEventId: id,
   occurredAt: isoTime,
 });
@@ -38,9 +45,9 @@ export const creditPurchaseReversedDetail = z.object({
   reason: z.enum(['refund', 'dispute_lost', 'dispute_withdrawn']),
   /** Identifies this reversal (refund id, dispute id) so it is applied once. */
   reversalId: id,
-  checkoutSessionId: id.optional(),
-  paymentIntentId: id.optional(),
-  amountMicros: micros.positive(),
+  checkoutSessionId: z.optional(id),
+  paymentIntentId: z.optional(id),
+  amountMicros: micros.check(z.positive()),
   stripeEventId: id,
   occurredAt: isoTime,
 });
@@ -61,8 +68,8 @@ export const usageRecordedDetail = z.object({
   usageId: id,
   orgId: id,
   userId: id,
-  costMicros: micros.nonnegative(),
-  model: z.string().max(256).optional(),
+  costMicros: micros.check(z.nonnegative()),
+  model: z.optional(z.string().check(z.maxLength(256))),
   occurredAt: isoTime,
 });
 
@@ -72,7 +79,7 @@ export const gitOrganizationClaimDetail = z.object({
   claimId: id,
   provider: gitProvider,
   gitOrgId: id,
-  login: z.string().min(1),
+  login: nonEmpty,
   userId: id,
 });
 
@@ -80,36 +87,36 @@ export const gitOrganizationRenamedDetail = z.object({
   eventId: id,
   provider: gitProvider,
   gitOrgId: id,
-  oldLogin: z.string().min(1),
-  newLogin: z.string().min(1),
+  oldLogin: nonEmpty,
+  newLogin: nonEmpty,
 });
 
 export const gitOrganizationGoneDetail = z.object({
   eventId: id,
   provider: gitProvider,
   gitOrgId: id,
-  login: z.string().min(1).optional(),
+  login: z.optional(nonEmpty),
 });
 
 export const gitMembershipChangedDetail = z.object({
   eventId: id,
   provider: gitProvider,
   gitOrgId: id,
-  login: z.string().min(1).optional(),
-  memberLogin: z.string().min(1).optional(),
-  action: z.string().min(1),
+  login: z.optional(nonEmpty),
+  memberLogin: z.optional(nonEmpty),
+  action: nonEmpty,
 });
 
 export const resolverRequestedDetail = z.object({
   eventId: id,
   provider: gitProvider,
   /** `owner/name` (GitHub) or `group/sub/name` (GitLab), as the provider spells it. */
-  repository: z.string().min(3),
-  requesterLogin: z.string().min(1),
-  requesterId: id.optional(),
-  issueNumber: z.number().int().optional(),
-  commentUrl: z.string().optional(),
-  commentBody: z.string().max(65536).optional(),
+  repository: z.string().check(z.minLength(3)),
+  requesterLogin: nonEmpty,
+  requesterId: z.optional(id),
+  issueNumber: z.optional(whole),
+  commentUrl: z.optional(z.string()),
+  commentBody: z.optional(z.string().check(z.maxLength(65536))),
 });
 
 export const resolverRoutedDetail = z.object({
@@ -126,7 +133,7 @@ export const resolverRejectedDetail = z.object({
   eventId: id,
   requestEventId: id,
   reason: z.enum(['unclaimed', 'not_member', 'claim_suspended', 'insufficient_credits']),
-  orgId: id.optional(),
+  orgId: z.optional(id),
   provider: gitProvider,
   repository: z.string(),
   requesterLogin: z.string(),

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { eventCatalogue } from '#catalogue/events';
 import { chargeUsageBatch, type Usage } from '#data/usage';
 import { logger } from '#platform/logger';

@@ -5,7 +5,9 @@ import type {
   APIGatewayProxyResultV2,
   Context,
 } from 'aws-lambda';
-import { ZodError, type ZodType, type z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+import { $ZodError } from 'zod/v4/core';
 import type { WebhookRejectionReason, WebhookSender } from '#catalogue/metrics';
 import { optionalIntEnv } from '#platform/config';
 import {
@@ -18,6 +20,9 @@ import {
 } from '#platform/errors';
 import { logger } from '#platform/logger';
 import { publishMetrics, recordWebhookRejected } from '#platform/metrics';
+
+// zod/mini loads no locale (every issue would read "Invalid input"): English, as full zod has.
+z.config(en());
 
 /**
  * The HTTP edge: every API handler is `httpRoute(schemas, fn)` and every webhook is
@@ -36,13 +41,15 @@ export interface HttpResult {
   headers?: Record<string, string>;
 }
 
+type Schema = z.ZodMiniType;
+
 interface RouteSchemas {
-  body?: ZodType;
-  params?: ZodType;
-  query?: ZodType;
+  body?: Schema;
+  params?: Schema;
+  query?: Schema;
 }
 
-type Parsed<S extends RouteSchemas, K extends keyof RouteSchemas> = S[K] extends ZodType
+type Parsed<S extends RouteSchemas, K extends keyof RouteSchemas> = S[K] extends Schema
   ? z.output<S[K]>
   : undefined;
 
@@ -153,7 +160,7 @@ function rejectionReason(error: unknown): WebhookRejectionReason | undefined {
   if (error instanceof UnauthorizedError) return 'signature';
   if (error instanceof AppError && error.code === 'invalid_signature') return 'signature';
   if (error instanceof AppError && error.statusCode < 500) return 'payload';
-  if (error instanceof ZodError) return 'payload';
+  if (error instanceof $ZodError) return 'payload';
   return undefined;
 }
 
@@ -196,14 +203,14 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parseWith(schema: ZodType | undefined, read: () => unknown, where: string): unknown {
+function parseWith(schema: Schema | undefined, read: () => unknown, where: string): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(read());
   if (!result.success) throw validationError(result.error, where);
   return result.data;
 }
 
-export function validationError(error: ZodError, where: string): ValidationError {
+export function validationError(error: $ZodError, where: string): ValidationError {
   const details = error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,
@@ -227,7 +234,7 @@ export function toErrorResponse(error: unknown): APIGatewayProxyResultV2 {
     if (error.details !== undefined) body.details = error.details;
     return toResponse({ statusCode: error.statusCode, body: { error: body } });
   }
-  if (error instanceof ZodError) {
+  if (error instanceof $ZodError) {
     const mapped = validationError(error, 'input');
     return toErrorResponse(mapped);
   }

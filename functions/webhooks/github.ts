@@ -1,5 +1,5 @@
 import { Webhooks } from '@octokit/webhooks';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { mentionsAgent } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
@@ -19,47 +19,50 @@ const webhooks = new Webhooks({ secret: await loadSecret('GITHUB_WEBHOOK_SECRET'
 const agentMention = optionalEnv('AGENT_MENTION', '@openhands-agent');
 const maxCommentChars = 65_536;
 
-const account = z.object({ id: z.number().int(), login: z.string().min(1) });
-const commenter = account.extend({ type: z.string().optional() });
-const repository = z.object({ full_name: z.string().min(3), owner: account });
+const whole = z.number().check(z.int());
+const nonEmpty = z.string().check(z.minLength(1));
+
+const account = z.object({ id: whole, login: nonEmpty });
+const commenter = z.extend(account, { type: z.optional(z.string()) });
+const repository = z.object({ full_name: z.string().check(z.minLength(3)), owner: account });
 const comment = z.object({
-  body: z.string().nullable(),
-  html_url: z.string().optional(),
+  body: z.nullable(z.string()),
+  html_url: z.optional(z.string()),
   user: commenter,
 });
 
 const issueComment = z.object({
   action: z.string(),
-  issue: z.object({ number: z.number().int() }),
+  issue: z.object({ number: whole }),
   comment,
   repository,
 });
 const reviewComment = z.object({
   action: z.string(),
-  pull_request: z.object({ number: z.number().int() }),
+  pull_request: z.object({ number: whole }),
   comment,
   repository,
 });
 const organizationEvent = z.object({
   action: z.string(),
   organization: account,
-  changes: z.object({ login: z.object({ from: z.string().min(1) }) }).optional(),
-  membership: z.object({ user: account.nullable().optional() }).optional(),
-  invitation: z.object({ login: z.string().nullable().optional() }).optional(),
+  changes: z.optional(z.object({ login: z.object({ from: nonEmpty }) })),
+  membership: z.optional(z.object({ user: z.optional(z.nullable(account)) })),
+  invitation: z.optional(z.object({ login: z.optional(z.nullable(z.string())) })),
 });
 const installationEvent = z.object({
   action: z.string(),
-  installation: z.object({ account: account.nullable() }),
+  installation: z.object({ account: z.nullable(account) }),
 });
 const teamMembershipEvent = z.object({
   action: z.string(),
   organization: account,
-  member: account.nullable().optional(),
+  member: z.optional(z.nullable(account)),
 });
 const collaboratorEvent = z.object({
   action: z.string(),
   repository,
-  member: account.nullable().optional(),
+  member: z.optional(z.nullable(account)),
 });
 
 export const handler = signedWebhookRoute('github', async ({ rawBody, headers }) => {
@@ -203,7 +206,7 @@ function membershipChanged(
   });
 }
 
-function parse<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+function parse<T extends z.ZodMiniType>(schema: T, payload: unknown): z.output<T> {
   const result = schema.safeParse(payload);
   if (!result.success) throw validationError(result.error, 'payload');
   return result.data;

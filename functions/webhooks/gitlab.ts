@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { mentionsAgent } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { BadRequestError, UnauthorizedError } from '#platform/errors';
@@ -19,38 +19,41 @@ const expectedTokenDigest = digest(await loadSecret('GITLAB_WEBHOOK_TOKEN'));
 const agentMention = optionalEnv('AGENT_MENTION', '@openhands-agent');
 const maxCommentChars = 65_536;
 
+const whole = z.number().check(z.int());
+const nonEmpty = z.string().check(z.minLength(1));
+
 const note = z.object({
   object_kind: z.literal('note'),
-  user: z.object({ id: z.number().int(), username: z.string().min(1) }),
-  project: z.object({ path_with_namespace: z.string().min(3) }),
+  user: z.object({ id: whole, username: nonEmpty }),
+  project: z.object({ path_with_namespace: z.string().check(z.minLength(3)) }),
   object_attributes: z.object({
-    note: z.string().nullable(),
-    action: z.string().optional(),
-    system: z.boolean().optional(),
-    url: z.string().optional(),
+    note: z.nullable(z.string()),
+    action: z.optional(z.string()),
+    system: z.optional(z.boolean()),
+    url: z.optional(z.string()),
   }),
-  issue: z.object({ iid: z.number().int() }).optional(),
-  merge_request: z.object({ iid: z.number().int() }).optional(),
+  issue: z.optional(z.object({ iid: whole })),
+  merge_request: z.optional(z.object({ iid: whole })),
 });
 const groupRename = z.object({
-  group_id: z.number().int(),
-  full_path: z.string().min(1),
-  old_full_path: z.string().min(1),
+  group_id: whole,
+  full_path: nonEmpty,
+  old_full_path: nonEmpty,
 });
 const groupGone = z.object({
-  group_id: z.number().int(),
-  full_path: z.string().min(1).optional(),
-  path: z.string().min(1).optional(),
+  group_id: whole,
+  full_path: z.optional(nonEmpty),
+  path: z.optional(nonEmpty),
 });
 const memberEvent = z.object({
   event_name: z.string(),
-  group_id: z.number().int(),
-  group_path: z.string().min(1).optional(),
-  user_username: z.string().min(1).optional(),
+  group_id: whole,
+  group_path: z.optional(nonEmpty),
+  user_username: z.optional(nonEmpty),
 });
 const envelope = z.object({
-  object_kind: z.string().optional(),
-  event_name: z.string().optional(),
+  object_kind: z.optional(z.string()),
+  event_name: z.optional(z.string()),
 });
 
 export const handler = signedWebhookRoute('gitlab', async ({ rawBody, headers }) => {
@@ -153,7 +156,7 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-function parse<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+function parse<T extends z.ZodMiniType>(schema: T, payload: unknown): z.output<T> {
   const result = schema.safeParse(payload);
   if (!result.success) throw validationError(result.error, 'payload');
   return result.data;

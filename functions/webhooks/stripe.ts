@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { getPaymentLink, type PaymentLink } from '#data/credits';
 import {
   creditableMicros,
@@ -49,50 +49,53 @@ function verify(rawBody: Buffer, signature: string | undefined): unknown {
 }
 
 /** A signature proves who sent the bytes, not their shape: the envelope is parsed first. */
+const nonEmpty = z.string().check(z.minLength(1));
+const whole = z.number().check(z.int());
+const wholeNonNegative = z.number().check(z.int(), z.nonnegative());
+const objectId = z.nullish(z.union([z.string(), z.object({ id: z.string() })]));
+
 const envelopeSchema = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1),
-  created: z.number().int().nonnegative(),
+  id: nonEmpty,
+  type: nonEmpty,
+  created: wholeNonNegative,
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
 type StripeEnvelope = z.output<typeof envelopeSchema>;
 
-const metadata = z.record(z.string(), z.string()).nullish();
+const metadata = z.nullish(z.record(z.string(), z.string()));
 
 const sessionSchema = z.object({
-  id: z.string().min(1),
-  mode: z.string().nullish(),
+  id: nonEmpty,
+  mode: z.nullish(z.string()),
   payment_status: z.string(),
-  client_reference_id: z.string().nullish(),
+  client_reference_id: z.nullish(z.string()),
   metadata,
-  currency: z.string().nullable(),
-  amount_subtotal: z.number().int().nullable(),
-  amount_total: z.number().int().nonnegative().nullish(),
-  payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
-  currency_conversion: z
-    .object({ amount_subtotal: z.number().int(), source_currency: z.string() })
-    .nullish(),
+  currency: z.nullable(z.string()),
+  amount_subtotal: z.nullable(whole),
+  amount_total: z.nullish(wholeNonNegative),
+  payment_intent: objectId,
+  currency_conversion: z.nullish(z.object({ amount_subtotal: whole, source_currency: z.string() })),
 });
 
 const chargeSchema = z.object({
-  id: z.string().min(1),
-  created: z.number().int(),
+  id: nonEmpty,
+  created: whole,
   currency: z.string(),
-  amount: z.number().int().nonnegative(),
-  amount_refunded: z.number().int().nonnegative(),
+  amount: wholeNonNegative,
+  amount_refunded: wholeNonNegative,
   metadata,
-  payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
+  payment_intent: objectId,
 });
 
 const disputeSchema = z.object({
-  id: z.string().min(1),
-  created: z.number().int(),
-  amount: z.number().int().nonnegative(),
+  id: nonEmpty,
+  created: whole,
+  amount: wholeNonNegative,
   currency: z.string(),
   status: z.string(),
   metadata,
-  payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
+  payment_intent: objectId,
 });
 
 async function normalise(stripeEvent: StripeEnvelope): Promise<OutgoingEvent[]> {
@@ -113,7 +116,7 @@ async function normalise(stripeEvent: StripeEnvelope): Promise<OutgoingEvent[]> 
   }
 }
 
-function parseObject<T extends z.ZodType>(schema: T, object: unknown): z.output<T> {
+function parseObject<T extends z.ZodMiniType>(schema: T, object: unknown): z.output<T> {
   const result = schema.safeParse(object);
   if (!result.success) {
     throw new BadRequestError(
