@@ -28,6 +28,8 @@ export interface BenchFixtures {
   /** 10,000 members (section 5 and the financial page of 100). */
   bigOrgId: string;
   bigOrgOwner: string;
+  /** Members of the big organization (10,000 at full scale). */
+  bigOrgSize: number;
 }
 
 export const freshId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
@@ -313,5 +315,5 @@ export async function seedFixtures(
   if (exists('functions/consumers/credit-ledger.ts')) {
     await grantCredits(bigOrgId, 1_000_000_000);
   }
-  return { orgId, usageMembers, bigOrgId, bigOrgOwner };
+  return { orgId, usageMembers, bigOrgId, bigOrgOwner, bigOrgSize };
 }

@@ -102,7 +102,7 @@ function warmCases(fx: BenchFixtures, byId: Map<string, Scenario>): WarmCase[] {
     },
     {
       id: 'getMembersFinancial',
-      label: 'members/financial page of 100 (10k org)',
+      label: `members/financial page of 100 (${fx.bigOrgSize.toLocaleString('en')} members)`,
       bareCalls: 'BatchGet member + BALANCE, then Query 100',
       event: prepare('getMembersFinancial'),
       bare: async () => {

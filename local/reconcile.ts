@@ -118,7 +118,10 @@ async function main(): Promise<void> {
 const entry = process.argv[1];
 if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
   main().catch((error: unknown) => {
-    console.error(`reconcile failed: ${(error as Error).message}`);
+    const hint = /ECONNREFUSED/.test(String((error as Error).message ?? error))
+      ? ` (is \`npm start\` running? set DYNAMODB_PORT or DYNAMODB_ENDPOINT if it uses another port)`
+      : '';
+    console.error(`reconcile failed: ${(error as Error).message}${hint}`);
     process.exitCode = 1;
   });
 }

@@ -141,7 +141,8 @@ async function settingsToWrite(
 ): Promise<LlmSettingsWrite> {
   const problem = checkLlmChoice(body);
   if (problem) {
-    throw new ValidationError(problem, [{ path: 'body.model', message: problem }]);
+    const details = [{ path: `body.${problem.field}`, message: problem.message }];
+    throw new ValidationError(problem.message, details);
   }
 
   const write: LlmSettingsWrite = { provider: body.provider, model: body.model, updatedBy: userId };

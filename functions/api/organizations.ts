@@ -21,7 +21,11 @@ const nameBody = z.strictObject({ name: organizationName });
 
 function requireEmail(caller: Caller): string {
   if (!caller.email) {
-    throw new BadRequestError('Your token carries no email claim', undefined, 'email_required');
+    throw new BadRequestError(
+      'Your token carries no verified email (email and email_verified claims)',
+      undefined,
+      'email_required',
+    );
   }
   return caller.email;
 }

@@ -2,8 +2,7 @@ import * as z from 'zod/mini';
 import { findLinkedUsersByGitLogin } from '#data/git-accounts';
 import { findNearestClaim, readRoutingFacts } from '#data/git-claims';
 import { decideRoute, ownerPathCandidates, type ResolveAnswer } from '#domain/git-claims';
-import { BadRequestError } from '#platform/errors';
-import { json, validationError, webhookRoute } from '#platform/http';
+import { json, parseJsonBody, validationError, webhookRoute } from '#platform/http';
 
 /**
  * Which organization owns resolver work on a repository (DESIGN §6). Resolver Lambdas ask
@@ -55,13 +54,8 @@ export async function resolveRepository(input: ResolveInput): Promise<ResolveAns
   return decideRoute({ claim, ...facts });
 }
 
-export const resolveRepositoryRoute = /* @__PURE__ */ webhookRoute(async ({ rawBody }) => {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    throw new BadRequestError('Request body is not valid JSON', undefined, 'invalid_json');
-  }
+export const resolveRepositoryRoute = /* @__PURE__ */ webhookRoute(async ({ rawBody, headers }) => {
+  const body = parseJsonBody(rawBody, headers['content-type']);
   return json(200, await resolveRepository(parseResolveInput(body)));
 });
 

@@ -82,8 +82,10 @@ export async function createClaim(claim: GitClaim): Promise<void> {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
-    ownerCheck(claim.orgId, claim.claimedBy),
+    // The organization first: when it was deleted meanwhile, so was the owner's membership,
+    // and "not found" is the answer that explains both.
     claimCountChange(claim.orgId, 1),
+    ownerCheck(claim.orgId, claim.claimedBy),
   ];
 
   await transactOrThrow(items, {
@@ -94,8 +96,8 @@ export async function createClaim(claim: GitClaim): Promise<void> {
           : 'That Git organization is already claimed by another organization',
         'git_organization_already_claimed',
       ),
-    3: () => new ForbiddenError('Only owners can claim', 'not_owner'),
-    4: () => new NotFoundError('Organization not found', 'organization_not_found'),
+    3: () => new NotFoundError('Organization not found', 'organization_not_found'),
+    4: () => new ForbiddenError('Only owners can claim', 'not_owner'),
   });
 }
 

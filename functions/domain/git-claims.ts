@@ -126,10 +126,28 @@ export function mentionsAgent(text: string | null | undefined, mention: string):
  * and GitLab do not notify for those either).
  */
 export function spokenText(markdown: string): string {
-  return markdown
+  const withoutMarkup = markdown
     .replaceAll(String.fromCharCode(0), ' ')
     .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
+    .replace(/<(code|pre)\b[^>]*>[\s\S]*?(<\/\1\s*>|$)/gi, ' ')
     .replace(/^( {0,3})(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^\1?\2[`~]*[ \t]*$|(?![\s\S]))/gm, ' ')
     .replace(/(`+)[\s\S]*?\1/g, ' ')
     .replace(/^ {0,3}>.*$/gm, ' ');
+  return withoutIndentedCode(withoutMarkup);
+}
+
+/** Drops indented code blocks: lines indented four spaces (or a tab) after a blank line. */
+function withoutIndentedCode(markdown: string): string {
+  let previousBlank = true;
+  let inBlock = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const blank = line.trim() === '';
+      const indented = /^( {4}|\t)/.test(line);
+      inBlock = !blank && indented && (inBlock || previousBlank) ? true : blank ? inBlock : false;
+      previousBlank = blank;
+      return inBlock && !blank ? '' : line;
+    })
+    .join('\n');
 }

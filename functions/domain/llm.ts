@@ -46,21 +46,28 @@ export const llmProviders: LlmProvider[] = [
 
 export const serviceDefaultLlm = { provider: 'anthropic', model: 'claude-sonnet-4-5' } as const;
 
-/** Why a provider/model/base URL combination is not acceptable, or undefined when it is. */
+/** Which field makes a provider/model/base URL choice unacceptable and why, or undefined. */
 export function checkLlmChoice(choice: {
   provider: string;
   model: string;
   baseUrl?: string | null;
-}): string | undefined {
+}): { field: 'provider' | 'model' | 'baseUrl'; message: string } | undefined {
   const provider = llmProviders.find((p) => p.id === choice.provider);
   if (!provider) {
-    return `Unknown provider "${choice.provider}"; see GET /api/llm/providers`;
+    return {
+      field: 'provider',
+      message: `Unknown provider "${choice.provider}"; see GET /api/llm/providers`,
+    };
   }
   if (provider.models.length > 0 && !provider.models.includes(choice.model)) {
-    return `Provider ${provider.id} has no model "${choice.model}"; choose one of: ${provider.models.join(', ')}`;
+    const models = provider.models.join(', ');
+    return {
+      field: 'model',
+      message: `Provider ${provider.id} has no model "${choice.model}"; choose one of: ${models}`,
+    };
   }
   if (provider.requiresBaseUrl && !choice.baseUrl) {
-    return `Provider ${provider.id} needs a baseUrl`;
+    return { field: 'baseUrl', message: `Provider ${provider.id} needs a baseUrl` };
   }
   return undefined;
 }

@@ -82,12 +82,18 @@ export function httpRoute<S extends RouteSchemas>(
   const base = async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
     logger.resetKeys();
     const caller = readCaller(event);
+    // Path, query and body are all checked before answering, so one 422 lists every problem.
+    const params = parseWith(schemas.params, () => event.pathParameters ?? {}, 'path');
+    const query = parseWith(schemas.query, () => event.queryStringParameters ?? {}, 'query');
+    const body = parseWith(schemas.body, () => readJsonBody(event), 'body');
+    const failed = [params, query, body].flatMap((part) => (part.error ? [part.error] : []));
+    if (failed.length > 0) throw combineValidationErrors(failed);
     const request = {
       caller,
       event,
-      body: parseWith(schemas.body, () => readJsonBody(event), 'body'),
-      params: parseWith(schemas.params, () => event.pathParameters ?? {}, 'path'),
-      query: parseWith(schemas.query, () => event.queryStringParameters ?? {}, 'query'),
+      body: body.data,
+      params: params.data,
+      query: query.data,
     } as HttpRequest<S>;
     logger.appendKeys({ userId: caller.userId });
     return toResponse(await fn(request));
@@ -192,7 +198,11 @@ const userIdPattern = /^[\x21-\x7e]{1,128}$/;
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = readRawBody(event);
   if (raw.length === 0) return undefined;
-  const contentType = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
+  return parseJsonBody(raw, event.headers?.['content-type'] ?? event.headers?.['Content-Type']);
+}
+
+/** A JSON request body: 415 when it is declared as something else, 400 when it does not parse. */
+export function parseJsonBody(raw: Buffer, contentType: string | undefined): unknown {
   if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError();
   }
@@ -203,11 +213,21 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function parseWith(schema: Schema | undefined, read: () => unknown, where: string): unknown {
-  if (!schema) return undefined;
+function parseWith(
+  schema: Schema | undefined,
+  read: () => unknown,
+  where: string,
+): { data?: unknown; error?: ValidationError } {
+  if (!schema) return {};
   const result = schema.safeParse(read());
-  if (!result.success) throw validationError(result.error, where);
-  return result.data;
+  return result.success ? { data: result.data } : { error: validationError(result.error, where) };
+}
+
+function combineValidationErrors(errors: ValidationError[]): ValidationError {
+  const [first] = errors;
+  if (errors.length === 1 && first) return first;
+  const details = errors.flatMap((error) => error.details as unknown[]);
+  return new ValidationError(errors.map((error) => error.message).join('; '), details);
 }
 
 export function validationError(error: $ZodError, where: string): ValidationError {

@@ -14,7 +14,12 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -163,6 +168,8 @@ export class ServiceFunction extends Construct {
             depsLockFilePath: path.join(sourceRoot, 'package-lock.json'),
             bundling: {
               minify: true,
+              // Bundling 35 functions: only errors are worth printing.
+              logLevel: LogLevel.ERROR,
               sourceMap: true,
               sourceMapMode: SourceMapMode.EXTERNAL,
               sourcesContent: false,

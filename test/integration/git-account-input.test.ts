@@ -20,4 +20,20 @@ describe('linking a Git account', () => {
     expect(res.statusCode).toBe(422);
     expect(res.body.error.details[0].path).toBe('body.token');
   });
+
+  it('lists every problem of path and body in one 422', async () => {
+    const res = await invoke(
+      linkGitAccount,
+      apiEvent({
+        method: 'PUT',
+        path: '/api/users/me/git-accounts/bitbucket',
+        params: { provider: 'bitbucket' },
+        body: { token: 'x' },
+        userId: 'user-token-input',
+      }),
+    );
+    expect(res.statusCode).toBe(422);
+    const paths = res.body.error.details.map((detail: { path: string }) => detail.path);
+    expect(paths).toEqual(['path.provider', 'body.token']);
+  });
 });

@@ -92,6 +92,13 @@ describe('LLM settings', () => {
       model: 'gpt-1',
     });
     expect(unknownModel.statusCode).toBe(422);
+    expect(unknownModel.body.error.details[0].path).toBe('body.model');
+    const unknownProvider = await put(llm.putOrgLlmSettings, users.admin as User, orgId, {
+      provider: 'nope',
+      model: 'x',
+    });
+    expect(unknownProvider.statusCode).toBe(422);
+    expect(unknownProvider.body.error.details[0].path).toBe('body.provider');
     const stored = await invoke(
       llm.getOrgLlmSettings,
       apiEvent({ method: 'GET', path: '', params: { orgId }, ...(users.alice as User) }),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '#catalogue/routes';
 import { type RunningHttpServer, startHttpServer } from '#local/http-server';
 import { localAudience, localIssuer, mintToken, verifyToken } from '#local/jwt';
@@ -232,8 +232,12 @@ describe('local HTTP API: errors as API Gateway answers them', () => {
   });
 
   it('answers a generic 500 when the handler throws or its module does not exist', async () => {
+    // The server logs the failure for the developer; the caller sees nothing of it.
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const thrown = await call('/api/explode', { headers: bearer(token) });
     const missing = await call('/api/missing');
+    expect(logged).toHaveBeenCalledTimes(2);
+    logged.mockRestore();
 
     expect(thrown.status).toBe(500);
     expect(thrown.text).toBe('{"message":"Internal Server Error"}');

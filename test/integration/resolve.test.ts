@@ -193,4 +193,16 @@ describe('resolving a repository to an organization', () => {
     expect(wrongShape.statusCode).toBe(422);
     expect(wrongShape.body.error.details[0].path).toBe('body.repository');
   });
+
+  it('answers 415 to a body declared as something other than JSON', async () => {
+    const res = await invoke(
+      resolveRepositoryRoute,
+      webhookEvent({
+        path: '/internal/resolve',
+        body: JSON.stringify({ provider: 'github', repository: 'a/b', requesterLogin: 'x' }),
+        headers: { 'content-type': 'text/plain' },
+      }),
+    );
+    expect(res.statusCode).toBe(415);
+  });
 });

@@ -13,6 +13,9 @@ describe('agent mentions in Markdown comments', () => {
     ['a tilde fence', '~~~\n@openhands-agent\n~~~', false],
     ['a quoted line', '> @openhands-agent do it\n\nthanks', false],
     ['an HTML comment', '<!-- @openhands-agent -->', false],
+    ['an HTML code element', 'see <code>@openhands-agent</code>', false],
+    ['an indented code block', 'example:\n\n    @openhands-agent fix\n\nthanks', false],
+    ['an indented list continuation', '- item\n    @openhands-agent fix it', true],
     ['an email address', 'mail bob@openhands-agent.com', false],
     ['a longer handle', '@openhands-agent-two', false],
   ])('%s → %s', (_, text, expected) => {
