@@ -188,11 +188,12 @@ export const routes: RouteDefinition[] = [
   ),
 
   // webhooks
-  // Reads the table to map a refunded/disputed PaymentIntent back to its organization.
-  {
-    ...webhook('stripeWebhook', '/webhooks/stripe', 'functions/webhooks/stripe.ts', 'stripe'),
-    access: { publishes: true, webhookSecret: 'stripe', table: 'read' },
-  },
+  // Reads the table to map a refunded/disputed PaymentIntent back to its organization, and asks
+  // Stripe whose payment it is when the purchase is not credited yet.
+  webhook('stripeWebhook', '/webhooks/stripe', 'functions/webhooks/stripe.ts', 'stripe', {
+    table: 'read',
+    stripe: true,
+  }),
   webhook('githubWebhook', '/webhooks/github', 'functions/webhooks/github.ts', 'github'),
   webhook('gitlabWebhook', '/webhooks/gitlab', 'functions/webhooks/gitlab.ts', 'gitlab'),
 
@@ -233,6 +234,7 @@ function webhook(
   path: string,
   entry: string,
   sender: 'stripe' | 'github' | 'gitlab',
+  access: RouteAccess = {},
 ): RouteDefinition {
   return {
     id,
@@ -242,6 +244,6 @@ function webhook(
     handler: 'handler',
     auth: 'webhook',
     action: null,
-    access: { publishes: true, webhookSecret: sender },
+    access: { publishes: true, webhookSecret: sender, ...access },
   };
 }

@@ -530,6 +530,20 @@ export async function getCheckoutSession(
   return Item;
 }
 
+/** Whether the organization ever started a checkout (only its recorded sessions are credited). */
+export async function hasRecordedCheckout(orgId: string): Promise<boolean> {
+  const { Items } = await documentClient.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': orgPk(orgId), ':prefix': checkoutSk('') },
+      ProjectionExpression: 'pk',
+      Limit: 1,
+    }),
+  );
+  return (Items ?? []).length > 0;
+}
+
 /**
  * Stores the organization's Stripe customer once. When two checkouts race, the first stored id
  * wins and is returned to both.

@@ -1,19 +1,19 @@
 import Stripe from 'stripe';
 import * as z from 'zod/mini';
-import { getPaymentLink, type PaymentLink } from '#data/credits';
+import { getPaymentLink, hasRecordedCheckout, type PaymentLink } from '#data/credits';
 import {
   creditableMicros,
   disputeRevokes,
   reversedShareMicros,
   sessionOutcome,
 } from '#domain/credits';
-import { optionalIntEnv } from '#platform/config';
 import { BadRequestError, ServiceUnavailableError } from '#platform/errors';
 import { event, type OutgoingEvent, publishEvents } from '#platform/events';
 import { json, signedWebhookRoute } from '#platform/http';
 import { logger } from '#platform/logger';
 import { orgIdParam } from '#platform/schemas';
 import { loadSecret } from '#platform/secrets';
+import { stripeClient } from '#platform/stripe';
 
 /**
  * POST /webhooks/stripe. Verifies Stripe's signature on the exact raw bytes, turns the payment
@@ -22,10 +22,9 @@ import { loadSecret } from '#platform/secrets';
  * (otherwise Stripe retries). Every other event is acknowledged and ignored. Event ids derive
  * from Stripe's event id, so a redelivery publishes the same ids; the ledger is idempotent on the
  * session / reversal anyway. The webhook only reads the table (PaymentLinks); the ledger writes.
+ * It calls Stripe only to ask whose payment an unknown refund or dispute reverses.
  */
 const webhookSecret = await loadSecret('STRIPE_WEBHOOK_SECRET');
-/** How long a refund or dispute of a payment not (yet) credited is answered 503 (see below). */
-const reversalGraceSeconds = optionalIntEnv('REVERSAL_GRACE_SECONDS', 3600);
 
 export const handler = signedWebhookRoute('stripe', async ({ rawBody, headers }) => {
   const stripeEvent = parseObject(envelopeSchema, verify(rawBody, headers['stripe-signature']));
@@ -80,7 +79,6 @@ const sessionSchema = z.object({
 
 const chargeSchema = z.object({
   id: nonEmpty,
-  created: whole,
   currency: z.string(),
   amount: wholeNonNegative,
   amount_refunded: wholeNonNegative,
@@ -90,7 +88,6 @@ const chargeSchema = z.object({
 
 const disputeSchema = z.object({
   id: nonEmpty,
-  created: whole,
   amount: wholeNonNegative,
   currency: z.string(),
   status: z.string(),
@@ -218,7 +215,7 @@ async function refund(
 ): Promise<OutgoingEvent[]> {
   if (charge.amount_refunded === 0) return [];
   const paymentIntentId = idOf(charge.payment_intent);
-  const payment = await creditedPayment(paymentIntentId, charge.created, { chargeId: charge.id });
+  const payment = await creditedPayment(paymentIntentId, { chargeId: charge.id });
   if (!payment || !paymentIntentId) return [];
   if (!matchesPurchase(payment, charge.currency, charge.metadata?.orgId)) return [];
   const amountMicros = reversedShareMicros(
@@ -252,9 +249,7 @@ async function dispute(
     return [];
   }
   const paymentIntentId = idOf(disputed.payment_intent);
-  const payment = await creditedPayment(paymentIntentId, disputed.created, {
-    disputeId: disputed.id,
-  });
+  const payment = await creditedPayment(paymentIntentId, { disputeId: disputed.id });
   if (!payment || !paymentIntentId) return [];
   if (!matchesPurchase(payment, disputed.currency, disputed.metadata?.orgId)) return [];
   const amountMicros = reversedShareMicros(
@@ -285,27 +280,62 @@ async function dispute(
  * The purchase a refund or dispute reverses, from the PaymentLink the ledger wrote when it
  * credited it. Our own record wins over the charge's metadata, which is not ours to trust.
  *
- * No link yet does not mean "not ours": the ledger credits asynchronously, so a refund issued
- * right after the purchase can arrive before `CreditPurchasePaid` is applied. Acknowledging it
- * would drop the refund forever, so while the charge (or dispute) is recent we answer 503 and
- * Stripe redelivers later (it retries for days, with backoff). After REVERSAL_GRACE_SECONDS a
- * purchase of ours would long have been credited: the payment belongs to something else on the
- * Stripe account, and the event is acknowledged and logged.
+ * No link yet does not mean "not ours": the ledger credits asynchronously, and after an outage
+ * Stripe redelivers events in any order, so a refund can arrive before its purchase is credited,
+ * however old the charge. Acknowledging it would drop the refund forever, so Stripe itself is
+ * asked whose payment it is: one our checkout made for an organization answers 503 and Stripe
+ * redelivers until the purchase is credited; any other is acknowledged and ignored.
  */
 async function creditedPayment(
   paymentIntentId: string | undefined,
-  createdUnix: number,
   ids: Record<string, string>,
 ): Promise<PaymentLink | undefined> {
-  const payment = paymentIntentId ? await getPaymentLink(paymentIntentId) : undefined;
-  if (payment) return payment;
-  const ageSeconds = Date.now() / 1000 - createdUnix;
-  if (paymentIntentId && ageSeconds < reversalGraceSeconds) {
-    logger.info('Reversal of a payment not credited yet; asking Stripe to retry', ids);
-    throw new ServiceUnavailableError('Payment not credited yet; retry later');
+  if (!paymentIntentId) {
+    logger.warn('Reversal names no payment; ignored', ids);
+    return undefined;
   }
-  logger.warn('Reversal of a payment that is not a credited purchase; ignored', ids);
-  return undefined;
+  const payment = await getPaymentLink(paymentIntentId);
+  if (payment) return payment;
+  const orgId = await purchasingOrganization(paymentIntentId);
+  if (!orgId) {
+    logger.warn('Reversal of a payment that is not a credit purchase; ignored', {
+      ...ids,
+      paymentIntentId,
+    });
+    return undefined;
+  }
+  // An error, not info: Stripe stops retrying after three days, and then only an operator
+  // resending the event from the Dashboard applies this reversal.
+  logger.error('Reversal of a credit purchase not credited yet; asking Stripe to retry', {
+    ...ids,
+    paymentIntentId,
+    orgId,
+  });
+  throw new ServiceUnavailableError('Payment not credited yet; retry later');
+}
+
+/**
+ * The organization a PaymentIntent paid credits for, as Stripe knows it: our checkout puts
+ * `orgId` in `payment_intent_data.metadata`, and only organizations that recorded a checkout
+ * can be credited at all. Undefined for payments Stripe does not know or that name none of ours.
+ */
+async function purchasingOrganization(paymentIntentId: string): Promise<string | undefined> {
+  let metadataOrgId: string | undefined;
+  try {
+    const stripe = await stripeClient();
+    const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
+    metadataOrgId = intent.metadata?.orgId;
+  } catch (error) {
+    // Only "no such PaymentIntent" means not ours; any other 404 (a wrong API base) is retried.
+    if ((error as { code?: unknown } | null)?.code === 'resource_missing') return undefined;
+    logger.warn('Stripe PaymentIntent lookup failed', {
+      paymentIntentId,
+      errorName: (error as Error).name,
+    });
+    throw new ServiceUnavailableError('Stripe is unavailable; retry later');
+  }
+  const orgId = ourOrgId(metadataOrgId);
+  return orgId && (await hasRecordedCheckout(orgId)) ? orgId : undefined;
 }
 
 /** A reversal comes in the currency the purchase was charged in; metadata never redirects it. */

@@ -4,7 +4,8 @@ import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of Stripe's API the service calls: POST /v1/customers,
- * POST /v1/checkout/sessions and GET /v1/checkout/sessions/:id. Requests are form-encoded as
+ * POST /v1/checkout/sessions, GET /v1/checkout/sessions/:id and GET /v1/payment_intents/:id.
+ * Requests are form-encoded as
  * Stripe's API expects (`metadata[orgId]=...`, `line_items[0][price_data][unit_amount]=...`),
  * answers use Stripe's documented object shapes and error envelope, and an `Idempotency-Key`
  * replays the first response (a different request under the same key is an idempotency error,
@@ -16,6 +17,20 @@ export interface StripeStandIn {
   /** Sessions created so far, by id (tests and the demo read amounts from here). */
   sessions: Map<string, Record<string, unknown>>;
   customers: Map<string, Record<string, unknown>>;
+  /** PaymentIntents by id: made by `paySession` or `registerPaymentIntent`. */
+  paymentIntents: Map<string, Record<string, unknown>>;
+  /**
+   * What paying on the hosted page does: the session becomes complete and paid, with a succeeded
+   * PaymentIntent carrying the session's `payment_intent_data.metadata`. Returns the intent.
+   */
+  paySession: (sessionId: string) => Record<string, unknown>;
+  /** A succeeded PaymentIntent made outside any session (another product on the account). */
+  registerPaymentIntent: (
+    id: string,
+    options?: { metadata?: Record<string, string>; amount?: number; currency?: string },
+  ) => Record<string, unknown>;
+  /** While on, every request is answered 500 `api_error`, as during a Stripe outage. */
+  setOutage: (on: boolean) => void;
   /** How many POSTs reached the stand-in (idempotent replays included). */
   requestCount: () => number;
 }
@@ -28,6 +43,10 @@ interface FormObject {
 export async function startStripeStandIn(options: { port?: number } = {}): Promise<StripeStandIn> {
   const sessions = new Map<string, Record<string, unknown>>();
   const customers = new Map<string, Record<string, unknown>>();
+  const paymentIntents = new Map<string, Record<string, unknown>>();
+  /** `payment_intent_data.metadata` of each session, for the intent made when it is paid. */
+  const intentMetadata = new Map<string, FormObject>();
+  let outage = false;
   const idempotent = new Map<string, { request: string; status: number; body: unknown }>();
   let posts = 0;
   let baseUrl = '';
@@ -38,6 +57,7 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
         if (!authorised(request)) {
           return send(response, 401, stripeError('invalid_request_error', 'Invalid API Key'));
         }
+        if (outage) return send(response, 500, stripeError('api_error', 'Stand-in outage'));
         const path = new URL(request.url ?? '/', 'http://stand-in').pathname;
         if (request.method === 'POST') {
           posts++;
@@ -68,6 +88,13 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
           const match = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path);
           const session = match?.[1] ? sessions.get(decodeURIComponent(match[1])) : undefined;
           if (session) return send(response, 200, session);
+          const intentMatch = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+          if (intentMatch?.[1]) {
+            const id = decodeURIComponent(intentMatch[1]);
+            const intent = paymentIntents.get(id);
+            if (intent) return send(response, 200, intent);
+            return send(response, 404, noSuch('payment_intent', id));
+          }
         }
         return send(response, 404, notFound(path));
       })
@@ -156,12 +183,88 @@ export async function startStripeStandIn(options: { port?: number } = {}): Promi
       url: `${baseUrl}/c/pay/${id}`,
     } as Record<string, unknown>;
     sessions.set(id, session);
+    intentMetadata.set(id, asObject(asObject(form.payment_intent_data).metadata));
     return [200, session];
+  }
+
+  function createPaymentIntent(fields: {
+    id?: string;
+    amount: number;
+    currency: string;
+    customer?: unknown;
+    metadata: FormObject;
+  }): Record<string, unknown> {
+    const id = fields.id ?? `pi_${randomId(24)}`;
+    const intent = {
+      id,
+      object: 'payment_intent',
+      amount: fields.amount,
+      amount_capturable: 0,
+      amount_received: fields.amount,
+      capture_method: 'automatic_async',
+      client_secret: `${id}_secret_${randomId(24)}`,
+      confirmation_method: 'automatic',
+      created: nowSeconds(),
+      currency: fields.currency,
+      customer: fields.customer ?? null,
+      description: null,
+      last_payment_error: null,
+      latest_charge: `ch_${randomId(24)}`,
+      livemode: false,
+      metadata: fields.metadata,
+      payment_method: `pm_${randomId(24)}`,
+      payment_method_types: ['card'],
+      receipt_email: null,
+      status: 'succeeded',
+    } as Record<string, unknown>;
+    paymentIntents.set(id, intent);
+    return intent;
+  }
+
+  function paySession(sessionId: string): Record<string, unknown> {
+    const session = sessions.get(sessionId);
+    if (!session) throw new Error(`Stripe stand-in: no session ${sessionId}`);
+    const intent = createPaymentIntent({
+      amount: Number(session.amount_total),
+      currency: String(session.currency),
+      customer: session.customer,
+      metadata: intentMetadata.get(sessionId) ?? {},
+    });
+    Object.assign(session, {
+      payment_intent: intent.id,
+      payment_status: 'paid',
+      status: 'complete',
+    });
+    return intent;
+  }
+
+  function registerPaymentIntent(
+    id: string,
+    options: { metadata?: Record<string, string>; amount?: number; currency?: string } = {},
+  ): Record<string, unknown> {
+    return createPaymentIntent({
+      id,
+      amount: options.amount ?? 5000,
+      currency: options.currency ?? 'usd',
+      metadata: options.metadata ?? {},
+    });
   }
 
   const { origin, close } = await listenOnLoopback(server, options.port);
   baseUrl = origin;
-  return { url: baseUrl, sessions, customers, requestCount: () => posts, close };
+  return {
+    url: baseUrl,
+    sessions,
+    customers,
+    paymentIntents,
+    paySession,
+    registerPaymentIntent,
+    setOutage: (on) => {
+      outage = on;
+    },
+    requestCount: () => posts,
+    close,
+  };
 }
 
 function authorised(request: IncomingMessage): boolean {
@@ -212,6 +315,18 @@ function str(value: FormValue | undefined): string | null {
 
 function stripeError(type: string, message: string) {
   return { error: { type, message } };
+}
+
+/** Stripe's answer for an id it does not know (HTTP 404). */
+function noSuch(resource: string, id: string) {
+  return {
+    error: {
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      param: 'intent',
+      message: `No such ${resource}: '${id}'`,
+    },
+  };
 }
 
 function notFound(path: string) {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '#catalogue/routes';
 import { tableDefinition } from '#catalogue/table';
 import {
   functionsById,
@@ -120,10 +121,12 @@ describe('stage switch', () => {
     });
   });
 
-  it('gives the checkout redirect URLs only to the function that calls Stripe', () => {
+  it('gives the checkout redirect URLs only to the functions that call Stripe', () => {
+    const callsStripe = new Set(routes.filter((route) => route.access.stripe).map((r) => r.id));
+    expect([...callsStripe].sort()).toEqual(['createCheckout', 'stripeWebhook']);
     for (const [id, fn] of functionsById(prod.api)) {
       const variables = fn.properties.Environment.Variables;
-      if (id === 'createCheckout') {
+      if (callsStripe.has(id)) {
         expect(variables).toMatchObject({
           CHECKOUT_SUCCESS_URL:
             'https://app.example.com/credits/done?session_id={CHECKOUT_SESSION_ID}',

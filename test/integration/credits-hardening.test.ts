@@ -41,7 +41,18 @@ import { handler as stripeWebhook } from '#webhooks/stripe';
  * malformed signed bodies, loose checkout input, and session outcomes that were never recorded.
  */
 let capture: ReturnType<typeof captureEvents>;
+let stripe: StripeStandIn;
 const orgsToReconcile: string[] = [];
+
+// Checkout calls Stripe, and so does the webhook when it asks whose an unknown payment is.
+beforeAll(async () => {
+  stripe = await startStripeStandIn();
+  process.env.STRIPE_API_BASE = stripe.url;
+});
+
+afterAll(async () => {
+  await stripe.close();
+});
 
 beforeEach(() => {
   capture = captureEvents();
@@ -49,6 +60,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   capture.eventBridge.restore();
+  stripe.setOutage(false);
   vi.restoreAllMocks();
   for (const orgId of orgsToReconcile.splice(0)) {
     expect((await reconcileOrganization(orgId)).differences).toEqual([]);
@@ -62,6 +74,20 @@ async function deliver(payload: object) {
   const results = [];
   for (const entry of entries) results.push(await creditLedger(toEventBridgeEvent(entry)));
   return { response, entries, results };
+}
+
+function checkout(orgId: string, userId: string, body: unknown, key?: string) {
+  return invoke(
+    createCheckout,
+    apiEvent({
+      method: 'POST',
+      path: `/api/organizations/${orgId}/credits/checkout`,
+      params: { orgId },
+      userId,
+      body,
+      headers: key ? { 'idempotency-key': key } : undefined,
+    }),
+  );
 }
 
 async function newOrg() {
@@ -343,11 +369,19 @@ describe('Adaptive Pricing (buyer pays in another currency)', () => {
 });
 
 describe('refunds that overtake their purchase', () => {
-  it('answers 503 to a refund of a recent, not yet credited payment, then applies its retry', async () => {
+  const hoursAgo = (hours: number) => Math.floor(Date.now() / 1000) - hours * 3600;
+
+  it('retries an hours-old refund that arrives before its purchase, and ends at zero', async () => {
     const { orgId } = await newOrg();
     const sessionId = await recordCheckout(orgId);
     const paymentIntentId = stripeId('pi');
-    const refund = chargeRefundedEvent({ paymentIntentId, amount: 5000, amountRefunded: 2000 });
+    stripe.registerPaymentIntent(paymentIntentId, { metadata: { orgId } });
+    const refund = chargeRefundedEvent({
+      paymentIntentId,
+      amount: 5000,
+      amountRefunded: 5000,
+      created: hoursAgo(2),
+    });
 
     const early = await deliver(refund);
     expect(early.response.statusCode).toBe(503);
@@ -361,36 +395,109 @@ describe('refunds that overtake their purchase', () => {
         paymentIntentId,
       }),
     );
+    expect((await getCreditBalance(orgId)).balanceMicros).toBe(50_000_000);
     const retried = await deliver(refund);
 
     expect(retried.response.statusCode).toBe(200);
+    const balance = await getCreditBalance(orgId);
+    expect(balance.balanceMicros).toBe(0);
+    expect(balance.refundedMicros).toBe(50_000_000);
+  });
+
+  it('knows a payment of our checkout from the metadata the checkout gave its PaymentIntent', async () => {
+    const { orgId, admin } = await newOrg();
+    const created = await checkout(orgId, admin.userId, { amountUsd: 50 });
+    const intent = stripe.paySession(created.body.sessionId);
+    const refund = chargeRefundedEvent({
+      paymentIntentId: String(intent.id),
+      amount: 5000,
+      amountRefunded: 2000,
+      created: hoursAgo(30),
+    });
+
+    expect((await deliver(refund)).response.statusCode).toBe(503);
+    await deliver(
+      checkoutSessionEvent('checkout.session.completed', {
+        id: created.body.sessionId,
+        orgId,
+        amountSubtotal: 5000,
+        paymentIntentId: String(intent.id),
+      }),
+    );
+    expect((await deliver(refund)).response.statusCode).toBe(200);
+
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(30_000_000);
   });
 
-  it('answers 503 to a lost dispute of a recent payment it does not know yet', async () => {
-    const { response } = await deliver(
+  it('answers 503 to a lost dispute of a payment of ours not credited yet', async () => {
+    const { orgId } = await newOrg();
+    await recordCheckout(orgId);
+    const paymentIntentId = stripeId('pi');
+    stripe.registerPaymentIntent(paymentIntentId, { metadata: { orgId } });
+
+    const { response, entries } = await deliver(
       disputeEvent('charge.dispute.closed', {
-        paymentIntentId: stripeId('pi'),
+        paymentIntentId,
         amount: 5000,
         status: 'lost',
+        created: hoursAgo(5),
       }),
     );
 
     expect(response.statusCode).toBe(503);
+    expect(entries).toEqual([]);
   });
 
-  it('acknowledges a refund of an unknown payment charged before the grace window', async () => {
+  it('acknowledges a refund of a payment Stripe does not know (404) and changes nothing', async () => {
+    const { orgId } = await purchased();
+
     const { response, entries } = await deliver(
       chargeRefundedEvent({
+        orgId,
         paymentIntentId: stripeId('pi'),
-        amount: 700,
-        amountRefunded: 700,
-        created: Math.floor(Date.now() / 1000) - 3 * 3600,
+        amount: 5000,
+        amountRefunded: 5000,
       }),
     );
 
     expect(response.statusCode).toBe(200);
     expect(entries).toEqual([]);
+    expect((await getCreditBalance(orgId)).balanceMicros).toBe(50_000_000);
+  });
+
+  it.each([
+    ['names no organization', () => ({})],
+    ['names something that is not an organization id', () => ({ orgId: 'not an org' })],
+    ['names an organization that never started a checkout', () => ({ orgId: freshId('org') })],
+  ])('acknowledges a refund of a PaymentIntent whose metadata %s', async (_, metadata) => {
+    const paymentIntentId = stripeId('pi');
+    stripe.registerPaymentIntent(paymentIntentId, { metadata: metadata() });
+
+    const { response, entries } = await deliver(
+      chargeRefundedEvent({ paymentIntentId, amount: 700, amountRefunded: 700 }),
+    );
+
+    expect(response.statusCode).toBe(200);
+    expect(entries).toEqual([]);
+  });
+
+  it('answers 503 while Stripe cannot say whose payment it is, and decides once it can', async () => {
+    const refund = chargeRefundedEvent({
+      paymentIntentId: stripeId('pi'),
+      amount: 700,
+      amountRefunded: 700,
+      created: hoursAgo(2),
+    });
+
+    stripe.setOutage(true);
+    const during = await deliver(refund);
+    stripe.setOutage(false);
+    const after = await deliver(refund);
+
+    expect(during.response.statusCode).toBe(503);
+    expect(during.response.body.error.code).toBe('unavailable');
+    expect(after.response.statusCode).toBe(200);
+    expect(after.entries).toEqual([]);
   });
 });
 
@@ -417,29 +524,6 @@ describe('signed bodies with the wrong shape', () => {
 });
 
 describe('checkout input', () => {
-  let stripe: StripeStandIn;
-  beforeAll(async () => {
-    stripe = await startStripeStandIn();
-    process.env.STRIPE_API_BASE = stripe.url;
-  });
-  afterAll(async () => {
-    await stripe.close();
-  });
-
-  function checkout(orgId: string, userId: string, body: unknown, key?: string) {
-    return invoke(
-      createCheckout,
-      apiEvent({
-        method: 'POST',
-        path: `/api/organizations/${orgId}/credits/checkout`,
-        params: { orgId },
-        userId,
-        body,
-        headers: key ? { 'idempotency-key': key } : undefined,
-      }),
-    );
-  }
-
   it('answers 409 when an Idempotency-Key is reused for a different amount', async () => {
     const { orgId, admin } = await seedTeam();
     const key = freshId('key');

@@ -12,9 +12,9 @@ afterAll(async () => {
   await standIn.close();
 });
 
-function client(key = 'sk_test_local') {
+function client(key = 'sk_test_local', options: Stripe.StripeConfig = {}) {
   const url = new URL(standIn.url);
-  return new Stripe(key, { host: url.hostname, port: url.port, protocol: 'http' });
+  return new Stripe(key, { host: url.hostname, port: url.port, protocol: 'http', ...options });
 }
 
 const sessionParams = (unitAmount: number): Stripe.Checkout.SessionCreateParams => ({
@@ -75,5 +75,63 @@ describe('Stripe API stand-in', () => {
     await expect(client().checkout.sessions.retrieve('cs_test_missing')).rejects.toMatchObject({
       statusCode: 404,
     });
+  });
+
+  it('pays a session with a PaymentIntent carrying the session’s payment_intent_data metadata', async () => {
+    const stripe = client();
+    const created = await stripe.checkout.sessions.create({
+      ...sessionParams(2500),
+      payment_intent_data: { metadata: { orgId: 'org_standin' } },
+    });
+
+    const paid = standIn.paySession(created.id);
+    const intent = await stripe.paymentIntents.retrieve(String(paid.id));
+    const session = await stripe.checkout.sessions.retrieve(created.id);
+
+    expect(intent).toMatchObject({
+      id: paid.id,
+      object: 'payment_intent',
+      amount: 2500,
+      amount_received: 2500,
+      currency: 'usd',
+      metadata: { orgId: 'org_standin' },
+      status: 'succeeded',
+    });
+    expect(session).toMatchObject({
+      payment_intent: paid.id,
+      payment_status: 'paid',
+      status: 'complete',
+    });
+  });
+
+  it('retrieves a registered PaymentIntent and answers resource_missing for an unknown one', async () => {
+    standIn.registerPaymentIntent('pi_registered', { metadata: { product: 'other' } });
+
+    const registered = await client().paymentIntents.retrieve('pi_registered');
+    const unknown = client().paymentIntents.retrieve('pi_unknown');
+
+    expect(registered.metadata).toEqual({ product: 'other' });
+    await expect(unknown).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      type: 'StripeInvalidRequestError',
+    });
+  });
+
+  it('answers every request with 500 api_error during an outage', async () => {
+    standIn.registerPaymentIntent('pi_during_outage');
+    standIn.setOutage(true);
+    try {
+      const stripe = client('sk_test_local', { maxNetworkRetries: 0 });
+      await expect(stripe.paymentIntents.retrieve('pi_during_outage')).rejects.toMatchObject({
+        statusCode: 500,
+        type: 'StripeAPIError',
+      });
+    } finally {
+      standIn.setOutage(false);
+    }
+    expect((await client().paymentIntents.retrieve('pi_during_outage')).id).toBe(
+      'pi_during_outage',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getCreditBalance as getBalanceRoute } from '#api/credits';
 import { handler as creditLedger } from '#consumers/credit-ledger';
 import { getCheckoutSession, getCreditBalance } from '#data/credits';
@@ -12,6 +12,7 @@ import {
   stripeId,
 } from '#local/payloads/stripe';
 import { reconcileOrganization } from '#local/reconcile';
+import { type StripeStandIn, startStripeStandIn } from '#local/stand-ins/stripe';
 import {
   captureEvents,
   recordCheckout,
@@ -24,7 +25,18 @@ import { handler as stripeWebhook } from '#webhooks/stripe';
 
 let capture: ReturnType<typeof captureEvents>;
 let published: ReturnType<typeof captureEvents>['published'];
+let stripe: StripeStandIn;
 const orgsToReconcile: string[] = [];
+
+// The webhook asks Stripe whose payment a refund of an uncredited purchase reverses.
+beforeAll(async () => {
+  stripe = await startStripeStandIn();
+  process.env.STRIPE_API_BASE = stripe.url;
+});
+
+afterAll(async () => {
+  await stripe.close();
+});
 
 beforeEach(() => {
   capture = captureEvents();
@@ -295,14 +307,9 @@ describe('Stripe webhook: refunds and disputes', () => {
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(30_000_000);
   });
 
-  it('acknowledges a refund of an old payment it does not know and changes nothing', async () => {
+  it('acknowledges a refund of a payment Stripe does not know and changes nothing', async () => {
     const { response, entries } = await deliver(
-      chargeRefundedEvent({
-        paymentIntentId: stripeId('pi'),
-        amount: 700,
-        amountRefunded: 700,
-        created: Math.floor(Date.now() / 1000) - 2 * 3600,
-      }),
+      chargeRefundedEvent({ paymentIntentId: stripeId('pi'), amount: 700, amountRefunded: 700 }),
     );
 
     expect(response.statusCode).toBe(200);
@@ -312,17 +319,18 @@ describe('Stripe webhook: refunds and disputes', () => {
   it('a refund that arrives before its purchase is retried (503) and ends at the right balance', async () => {
     const { orgId } = await newOrg();
     const paymentIntentId = stripeId('pi');
+    const session = await paid(orgId, { paymentIntentId });
+    stripe.registerPaymentIntent(paymentIntentId, { metadata: { orgId } });
     const refund = chargeRefundedEvent({
       orgId,
       paymentIntentId,
       amount: 5000,
       amountRefunded: 2000,
+      created: Math.floor(Date.now() / 1000) - 2 * 3600,
     });
 
     expect((await deliver(refund)).response.statusCode).toBe(503);
-    await deliver(
-      checkoutSessionEvent('checkout.session.completed', await paid(orgId, { paymentIntentId })),
-    );
+    await deliver(checkoutSessionEvent('checkout.session.completed', session));
     expect((await deliver(refund)).response.statusCode).toBe(200);
 
     expect((await getCreditBalance(orgId)).balanceMicros).toBe(30_000_000);
