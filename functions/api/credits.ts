@@ -9,7 +9,12 @@ import {
 import { decodeCursor, encodeCursor } from '#data/cursor';
 import { balanceSk, ledgerSkPrefix, orgMetaSk, orgPk } from '#data/keys';
 import { getMembershipWith } from '#data/memberships';
-import { assertCheckoutAmount, checkoutIdempotencyKey, creditCurrency } from '#domain/credits';
+import {
+  assertCheckoutAmount,
+  checkoutIdempotencyKey,
+  clientCheckoutIdempotencyKey,
+  creditCurrency,
+} from '#domain/credits';
 import { dollarsToMinorUnits, formatMicros } from '#domain/money';
 import { authorize } from '#domain/permissions';
 import { optionalEnv, optionalIntEnv } from '#platform/config';
@@ -79,7 +84,7 @@ export const createCheckout = /* @__PURE__ */ httpRoute(
     const customerId = await stripeCustomerFor(orgId, items.get(orgMetaSk)?.stripeCustomerId);
     const clientKey = event.headers?.['idempotency-key'];
     const idempotencyKey = clientKey
-      ? `checkout:${orgId}:${caller.userId}:client:${clientKey.slice(0, 128)}`
+      ? clientCheckoutIdempotencyKey({ orgId, userId: caller.userId, clientKey })
       : checkoutIdempotencyKey({
           orgId,
           userId: caller.userId,

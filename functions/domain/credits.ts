@@ -2,6 +2,7 @@
  * Credit rules (DESIGN §4): what a checkout may buy, which Stripe amounts become credits, and the
  * idempotency keys that make every balance change happen once. Pure functions only.
  */
+import { createHash } from 'node:crypto';
 import { minorUnitsToMicros } from '#domain/money';
 import { BadRequestError } from '#platform/errors';
 
@@ -40,7 +41,30 @@ export function checkoutIdempotencyKey(input: {
   windowSeconds: number;
 }): string {
   const window = Math.floor(input.nowMs / (input.windowSeconds * 1000));
-  return `checkout:${input.orgId}:${input.userId}:${input.amountUsd}:${window}`;
+  return stripeKey('checkout', [
+    input.orgId,
+    input.userId,
+    String(input.amountUsd),
+    String(window),
+  ]);
+}
+
+/** The Stripe idempotency key of a checkout request that carries the client's own key. */
+export function clientCheckoutIdempotencyKey(input: {
+  orgId: string;
+  userId: string;
+  clientKey: string;
+}): string {
+  return stripeKey('checkout-client', [input.orgId, input.userId, input.clientKey]);
+}
+
+/**
+ * Stripe accepts idempotency keys of up to 255 characters, and ids and client keys can be long:
+ * the parts are hashed, so the key is short, and parts never run into each other.
+ */
+function stripeKey(kind: string, parts: string[]): string {
+  const digest = createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+  return `${kind}:${digest}`;
 }
 
 /** Idempotency keys of ledger changes (the APPLIED#<key> markers). */

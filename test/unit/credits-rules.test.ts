@@ -3,6 +3,7 @@ import {
   assertCheckoutAmount,
   cappedReversal,
   checkoutIdempotencyKey,
+  clientCheckoutIdempotencyKey,
   creditableMicros,
   disputeRevokes,
   monthOf,
@@ -133,5 +134,28 @@ describe('sessionOutcome', () => {
     ['checkout.session.expired', 'unpaid', 'expired'],
   ])('%s with %s is %s', (type, paymentStatus, outcome) => {
     expect(sessionOutcome(type, paymentStatus)).toBe(outcome);
+  });
+});
+
+describe('Stripe idempotency keys', () => {
+  it('stay within Stripe’s 255 characters for the longest ids and client keys', () => {
+    const long = { orgId: `org_${'a'.repeat(64)}`, userId: 'u'.repeat(128) };
+    const clientKey = 'k'.repeat(4096);
+    expect(clientCheckoutIdempotencyKey({ ...long, clientKey }).length).toBeLessThanOrEqual(255);
+    const windowed = checkoutIdempotencyKey({
+      ...long,
+      amountUsd: 25_000,
+      nowMs: 0,
+      windowSeconds: 600,
+    });
+    expect(windowed.length).toBeLessThanOrEqual(255);
+  });
+
+  it('tell apart client keys that share a long prefix', () => {
+    const ids = { orgId: 'org_abcdef', userId: 'u1' };
+    const prefix = 'p'.repeat(200);
+    expect(clientCheckoutIdempotencyKey({ ...ids, clientKey: `${prefix}1` })).not.toBe(
+      clientCheckoutIdempotencyKey({ ...ids, clientKey: `${prefix}2` }),
+    );
   });
 });
