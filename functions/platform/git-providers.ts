@@ -1,4 +1,5 @@
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { type GitProvider, gitlabOwnerAccessLevel } from '#domain/git-claims';
 import { optionalEnv } from '#platform/config';
 import { AppError, ForbiddenError, UpstreamError } from '#platform/errors';
@@ -17,6 +18,13 @@ const gitlabApiBase = optionalEnv('GITLAB_API_BASE', 'https://gitlab.com/api/v4'
   '',
 );
 const requestTimeoutMs = 8_000;
+
+/**
+ * Octokit's core with pagination: the three GitHub endpoints used are called by route, so the
+ * generated method table of `@octokit/rest` (most of its size) is not loaded.
+ */
+const GitHub = Octokit.plugin(paginateRest);
+type GitHubClient = InstanceType<typeof GitHub>;
 
 export const providerNames: Record<GitProvider, string> = { github: 'GitHub', gitlab: 'GitLab' };
 
@@ -52,7 +60,7 @@ export type GitMembershipState =
 
 export async function fetchGitIdentity(provider: GitProvider, token: string): Promise<GitIdentity> {
   if (provider === 'github') {
-    const { data } = await callGithub(token, (octokit) => octokit.rest.users.getAuthenticated());
+    const { data } = await callGithub(token, (octokit) => octokit.request('GET /user'));
     return { gitUserId: String(data.id), login: data.login };
   }
   const user = await gitlabGet<{ id: number; username: string }>(token, '/user');
@@ -67,7 +75,7 @@ export async function listAdministeredOrganizations(
 ): Promise<GitOrganizationRef[]> {
   if (provider === 'github') {
     const memberships = await callGithub(token, (octokit) =>
-      octokit.paginate(octokit.rest.orgs.listMembershipsForAuthenticatedUser, {
+      octokit.paginate('GET /user/memberships/orgs', {
         state: 'active',
         per_page: 100,
       }),
@@ -100,7 +108,7 @@ export async function fetchGitMembership(
   if (provider === 'github') {
     try {
       const { data } = await callGithub(token, (octokit) =>
-        octokit.rest.orgs.getMembershipForAuthenticatedUser({ org: gitOrganization }),
+        octokit.request('GET /user/memberships/orgs/{org}', { org: gitOrganization }),
       );
       return {
         kind: 'found',
@@ -134,8 +142,11 @@ export async function fetchGitMembership(
 
 class GitNotFound extends Error {}
 
-async function callGithub<T>(token: string, call: (octokit: Octokit) => Promise<T>): Promise<T> {
-  const octokit = new Octokit({
+async function callGithub<T>(
+  token: string,
+  call: (octokit: GitHubClient) => Promise<T>,
+): Promise<T> {
+  const octokit = new GitHub({
     auth: token,
     baseUrl: githubApiBase,
     userAgent: 'organizations-service',
