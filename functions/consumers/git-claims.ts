@@ -72,16 +72,16 @@ async function applyRename(detail: {
 }
 
 async function applySuspension(
-  detail: { eventId: string; provider: 'github' | 'gitlab'; gitOrgId: string },
+  detail: { eventId: string; provider: 'github' | 'gitlab'; gitOrgId: string; login?: string },
   reason: string,
 ): Promise<void> {
   const claim = await getClaimByGitOrgId(detail.provider, detail.gitOrgId);
-  if (!claim) return;
-  const affected = [claim];
-  // Destroying a GitLab group destroys its subgroups too.
-  if (detail.provider === 'gitlab') {
+  const affected = claim ? [claim] : [];
+  // Destroying a GitLab group destroys its subgroups too, claimed or not the group itself.
+  const path = claim?.login ?? detail.login;
+  if (detail.provider === 'gitlab' && path) {
     affected.push(
-      ...(await findGitlabClaimsAtOrBelow(claim.login)).filter((c) => c.claimId !== claim.claimId),
+      ...(await findGitlabClaimsAtOrBelow(path)).filter((c) => c.claimId !== claim?.claimId),
     );
   }
   for (const target of affected) {

@@ -173,6 +173,24 @@ describe('keeping claims current', () => {
     });
   });
 
+  it('suspends claimed subgroups of a destroyed GitLab group that had no claim of its own', async () => {
+    const top = freshId('unclaimed-top');
+    const child = await routedClaim('gitlab', `${top}/team`);
+    const payload = JSON.stringify(
+      gitlabGroupDestroyPayload({ groupId: Number(randomGitId()), name: 'Top', path: top }),
+    );
+    const headers = gitlabHeaders('System Hook', process.env.GITLAB_WEBHOOK_TOKEN ?? '');
+
+    await invoke(gitlabWebhook, webhookEvent({ path: '/webhooks/gitlab', body: payload, headers }));
+    await applyCaptured();
+
+    expect(await child.resolve(`${top}/team/app`)).toEqual({
+      status: 'rejected',
+      reason: 'claim_suspended',
+      orgId: child.orgId,
+    });
+  });
+
   it('accepts membership changes without touching the claim', async () => {
     const login = freshId('acme');
     const { gitOrgId } = await routedClaim('github', login);
