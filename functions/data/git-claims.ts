@@ -20,6 +20,7 @@ import {
   orgMetaSk,
   orgPk,
 } from '#data/keys';
+import { memberRoleCheck } from '#data/memberships';
 import { tableName } from '#data/table';
 import { transactOrThrow, transactWithRetry } from '#data/transact';
 import type { GitClaim, GitProvider } from '#domain/git-claims';
@@ -85,7 +86,7 @@ export async function createClaim(claim: GitClaim): Promise<void> {
     // The organization first: when it was deleted meanwhile, so was the owner's membership,
     // and "not found" is the answer that explains both.
     claimCountChange(claim.orgId, 1),
-    ownerCheck(claim.orgId, claim.claimedBy),
+    memberRoleCheck(claim.orgId, claim.claimedBy, 'owner'),
   ];
 
   await transactOrThrow(items, {
@@ -139,7 +140,7 @@ export async function deleteClaim(claim: GitClaim, actingUserId: string): Promis
         Key: { pk: orgPk(claim.orgId), sk: orgClaimSk(claim.claimId) },
       },
     },
-    ownerCheck(claim.orgId, actingUserId),
+    memberRoleCheck(claim.orgId, actingUserId, 'owner'),
     claimCountChange(claim.orgId, -1),
   ];
   const aliasIndex = items.length;
@@ -380,18 +381,6 @@ async function aliasDeletion(claim: GitClaim, login: string): Promise<TransactIt
       },
     },
   ];
-}
-
-function ownerCheck(orgId: string, userId: string): TransactItem {
-  return {
-    ConditionCheck: {
-      TableName: tableName,
-      Key: { pk: orgPk(orgId), sk: memberSk(userId) },
-      ConditionExpression: '#role = :owner',
-      ExpressionAttributeNames: { '#role': 'role' },
-      ExpressionAttributeValues: { ':owner': 'owner' },
-    },
-  };
 }
 
 function readCancelledItem(error: unknown, index: number): Record<string, unknown> | undefined {

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { balanceUpdate } from '#data/credits';
 import { memberLlmSk, memberSk, memberSkPrefix, orgMetaSk, orgPk } from '#data/keys';
-import { type MemberRecord, toMemberRecord } from '#data/memberships';
+import { type MemberRecord, memberRoleCheck, toMemberRecord } from '#data/memberships';
 import { newMembershipItem } from '#data/organizations';
 import { tableName } from '#data/table';
 import { type TransactItem, transactOrThrow } from '#data/transact';
@@ -28,18 +28,6 @@ export async function listMembersPage(
     }),
   );
   return { members: (result.Items ?? []).map(toMemberRecord), lastKey: result.LastEvaluatedKey };
-}
-
-function actorCheck(orgId: string, actor: { userId: string; role: Role }) {
-  return {
-    ConditionCheck: {
-      TableName: tableName,
-      Key: { pk: orgPk(orgId), sk: memberSk(actor.userId) },
-      ConditionExpression: '#role = :actorRole',
-      ExpressionAttributeNames: { '#role': 'role' },
-      ExpressionAttributeValues: { ':actorRole': actor.role },
-    },
-  };
 }
 
 function ownerCountChange(orgId: string, delta: 1 | -1) {
@@ -92,7 +80,7 @@ export async function addMember(input: {
       },
       () => new ConflictError('That user is already a member', 'already_member'),
     )
-    .add(actorCheck(input.orgId, input.actor), actorChanged);
+    .add(memberRoleCheck(input.orgId, input.actor.userId, input.actor.role), actorChanged);
   if (input.role === 'owner') transaction.add(ownerCountChange(input.orgId, 1));
   await transaction.run();
   return toMemberRecord(item);
@@ -121,7 +109,7 @@ export async function changeMemberRole(input: {
   );
   // Changing your own role is checked by the update's own condition.
   if (input.actor.userId !== target.userId) {
-    transaction.add(actorCheck(orgId, input.actor), actorChanged);
+    transaction.add(memberRoleCheck(orgId, input.actor.userId, input.actor.role), actorChanged);
   }
   if (target.role === 'owner' && newRole !== 'owner') {
     transaction.add(ownerCountChange(orgId, -1), lastOwner);
@@ -154,7 +142,7 @@ export async function removeMember(input: {
       Delete: { TableName: tableName, Key: { pk: orgPk(orgId), sk: memberLlmSk(target.userId) } },
     });
   if (input.actor.userId !== target.userId) {
-    transaction.add(actorCheck(orgId, input.actor), actorChanged);
+    transaction.add(memberRoleCheck(orgId, input.actor.userId, input.actor.role), actorChanged);
   }
   if (target.role === 'owner') transaction.add(ownerCountChange(orgId, -1), lastOwner);
   // A departed member's spend stays in the organization's books as unattributed spend, so the

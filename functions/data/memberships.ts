@@ -67,3 +67,19 @@ export async function getMembershipWith(
   items.delete(memberSk(userId));
   return { membership: memberItem ? toMemberRecord(memberItem) : undefined, items };
 }
+
+/**
+ * A transaction item that holds only while `userId` still has `role` in the organization, so a
+ * write decided on a role read a moment ago cannot land after that role changed.
+ */
+export function memberRoleCheck(orgId: string, userId: string, role: Role) {
+  return {
+    ConditionCheck: {
+      TableName: tableName,
+      Key: { pk: orgPk(orgId), sk: memberSk(userId) },
+      ConditionExpression: '#role = :role',
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: { ':role': role },
+    },
+  };
+}
