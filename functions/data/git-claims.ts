@@ -1,11 +1,7 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { batchGetItems } from '#data/batch-get';
 import type { DynamoKey } from '#data/cursor';
 import {
   balanceSk,
@@ -22,7 +18,7 @@ import {
 } from '#data/keys';
 import { memberRoleCheck } from '#data/memberships';
 import { tableName } from '#data/table';
-import { transactOrThrow, transactWithRetry } from '#data/transact';
+import { type TransactItem, transactOrThrow, transactWithRetry } from '#data/transact';
 import type { GitClaim, GitProvider } from '#domain/git-claims';
 import { documentClient } from '#platform/aws-clients';
 import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
@@ -36,8 +32,6 @@ import { ConflictError, ForbiddenError, NotFoundError } from '#platform/errors';
  * group rename finds the claims of its subgroups, whose paths change with it.
  */
 const gitlabPathGsiPk = (path: string) => `GITLABPATH#${path.toLowerCase().split('/')[0]}`;
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 function claimAttributes(claim: GitClaim) {
   const attributes: Record<string, unknown> = { ...claim, aliasKey: claim.login.toLowerCase() };
@@ -207,7 +201,7 @@ export async function renameClaim(claim: GitClaim, newLogin: string): Promise<bo
   if (claim.login.toLowerCase() !== newLogin.toLowerCase()) {
     items.push(...(await aliasDeletion(claim, claim.login)));
   }
-  await documentClient.send(new TransactWriteCommand({ TransactItems: items }));
+  await transactOrThrow(items, {});
   return true;
 }
 
@@ -223,19 +217,14 @@ export async function suspendClaim(claim: GitClaim, reason: string): Promise<voi
       ExpressionAttributeValues: { ':suspended': 'suspended', ':reason': reason, ...values },
     },
   });
-  await documentClient.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        update(
-          { pk: gitOrgPk(claim.provider, claim.gitOrgId), sk: gitOrgClaimSk },
-          'claimId = :id',
-          {
-            ':id': claim.claimId,
-          },
-        ),
-        update({ pk: orgPk(claim.orgId), sk: orgClaimSk(claim.claimId) }, 'attribute_exists(pk)'),
-      ],
-    }),
+  await transactOrThrow(
+    [
+      update({ pk: gitOrgPk(claim.provider, claim.gitOrgId), sk: gitOrgClaimSk }, 'claimId = :id', {
+        ':id': claim.claimId,
+      }),
+      update({ pk: orgPk(claim.orgId), sk: orgClaimSk(claim.claimId) }, 'attribute_exists(pk)'),
+    ],
+    {},
   );
 }
 
@@ -258,7 +247,7 @@ export async function getClaimsByGitOrgIds(
 ): Promise<Map<string, GitClaim>> {
   const keys = refs.map((ref) => ({ pk: gitOrgPk(ref.provider, ref.gitOrgId), sk: gitOrgClaimSk }));
   const claims = new Map<string, GitClaim>();
-  for (const item of await batchGet(keys)) {
+  for (const item of await batchGetItems(keys)) {
     const claim = toGitClaim(item);
     claims.set(`${claim.provider}#${claim.gitOrgId}`, claim);
   }
@@ -299,7 +288,7 @@ export async function findNearestClaim(
   provider: GitProvider,
   paths: string[],
 ): Promise<GitClaim | undefined> {
-  const aliases = await batchGet(
+  const aliases = await batchGetItems(
     paths.map((path) => ({ pk: gitAliasPk(provider, path), sk: gitAliasSk })),
   );
   const byPath = new Map(aliases.map((alias) => [String(alias.aliasKey), String(alias.gitOrgId)]));
@@ -345,7 +334,7 @@ export async function readRoutingFacts(
   userIds: string[],
 ): Promise<{ memberUserIds: string[]; balanceMicros: number }> {
   const keys = [balanceSk, ...userIds.map(memberSk)].map((sk) => ({ pk: orgPk(orgId), sk }));
-  const items = await batchGet(keys);
+  const items = await batchGetItems(keys);
   const balance = items.find((item) => item.sk === balanceSk);
   return {
     memberUserIds: items.filter((item) => item.sk !== balanceSk).map((item) => String(item.userId)),
@@ -383,32 +372,13 @@ async function aliasDeletion(claim: GitClaim, login: string): Promise<TransactIt
   ];
 }
 
-function readCancelledItem(error: unknown, index: number): Record<string, unknown> | undefined {
-  const reasons = (error as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> })
-    .CancellationReasons;
-  const item = reasons?.[index]?.Item;
-  if (!item) return undefined;
+function readCancelledItem(
+  error: TransactionCanceledException,
+  index: number,
+): Record<string, unknown> | undefined {
   // CancellationReasons carry raw attribute values ({ S: '...' }), not document values.
-  return Object.fromEntries(
-    Object.entries(item).map(([name, value]) => [name, (value as { S?: string }).S ?? value]),
-  );
-}
-
-async function batchGet(keys: DynamoKey[]): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  for (let start = 0; start < keys.length; start += 100) {
-    let request: DynamoKey[] | undefined = keys.slice(start, start + 100);
-    for (let attempt = 0; request?.length; attempt++) {
-      if (attempt >= 5) throw new Error('BatchGetItem left keys unprocessed after retries');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result: BatchGetCommandOutput = await documentClient.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request } } }),
-      );
-      found.push(...(result.Responses?.[tableName] ?? []));
-      request = result.UnprocessedKeys?.[tableName]?.Keys;
-    }
-  }
-  return found;
+  const item = error.CancellationReasons?.[index]?.Item;
+  return item ? unmarshall(item) : undefined;
 }
 
 export function toGitClaim(item: Record<string, unknown>): GitClaim {

@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '#data/batch-get';
 import { memberSk, orgPk } from '#data/keys';
 import { tableName } from '#data/table';
 import type { Membership, Role } from '#domain/permissions';
@@ -47,21 +48,7 @@ export async function getMembershipWith(
   const pk = orgPk(orgId);
   const keys = [memberSk(userId), ...sortKeys].map((sk) => ({ pk, sk }));
   const items = new Map<string, Record<string, unknown>>();
-
-  let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-    [tableName]: { Keys: keys },
-  };
-  for (let attempt = 0; request && attempt < 5; attempt++) {
-    const result: BatchGetCommandOutput = await documentClient.send(
-      new BatchGetCommand({ RequestItems: request }),
-    );
-    for (const item of result.Responses?.[tableName] ?? []) items.set(String(item.sk), item);
-    const unprocessed: Record<string, unknown>[] | undefined =
-      result.UnprocessedKeys?.[tableName]?.Keys;
-    request = unprocessed?.length ? { [tableName]: { Keys: unprocessed } } : undefined;
-    if (request) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-  }
-  if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
+  for (const item of await batchGetItems(keys)) items.set(String(item.sk), item);
 
   const memberItem = items.get(memberSk(userId));
   items.delete(memberSk(userId));

@@ -1,10 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '#data/batch-get';
 import { gsi1, memberSk, orgMetaSk, orgPk, userPk } from '#data/keys';
 import { tableName } from '#data/table';
 import { transactOrThrow } from '#data/transact';
@@ -131,10 +127,13 @@ export async function listOrganizationsOfUser(
     }),
   );
   const memberships = result.Items ?? [];
-  const items = await batchGet([
-    userProfileKey(userId),
-    ...memberships.map((m) => ({ pk: orgPk(String(m.orgId)), sk: orgMetaSk })),
-  ]);
+  const items = await batchGetItems(
+    [
+      userProfileKey(userId),
+      ...memberships.map((m) => ({ pk: orgPk(String(m.orgId)), sk: orgMetaSk })),
+    ],
+    { expression: 'pk, sk, orgId, userId, email, #name', names: { '#name': 'name' } },
+  );
   const names = new Map<string, string>();
   let profile: UserProfile | undefined;
   for (const item of items) {
@@ -151,30 +150,6 @@ export async function listOrganizationsOfUser(
       joinedAt: String(m.joinedAt ?? ''),
     }));
   return { organizations, lastKey: result.LastEvaluatedKey, profile };
-}
-
-/** BatchGetItem of up to 100 keys, retrying unprocessed keys with backoff. */
-async function batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  let pending = keys;
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt === 5) throw new Error('BatchGetItem left keys unprocessed after retries');
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    const batch = await documentClient.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [tableName]: {
-            Keys: pending,
-            ProjectionExpression: 'pk, sk, orgId, userId, email, #name',
-            ExpressionAttributeNames: { '#name': 'name' },
-          },
-        },
-      }),
-    );
-    found.push(...(batch.Responses?.[tableName] ?? []));
-    pending = batch.UnprocessedKeys?.[tableName]?.Keys ?? [];
-  }
-  return found;
 }
 
 export async function renameOrganization(orgId: string, name: string): Promise<Organization> {
