@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { balanceSk, memberSkPrefix, orgPk } from '#data/keys';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { balanceSk, orgPk } from '#data/keys';
 import { tableName } from '#data/table';
+import { listAllMemberSpend } from '#data/usage';
 import { loadHandler } from '#local/lambda';
 import { documentClient } from '#platform/aws-clients';
 import { lambdaContext } from '#test/support/api-event';
@@ -87,22 +88,8 @@ async function balanceItem(orgId: string) {
 }
 
 async function membersSpent(orgId: string): Promise<number> {
-  let total = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
-        ExpressionAttributeValues: { ':pk': orgPk(orgId), ':member': memberSkPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) total += Number(item.lifetimeSpentMicros ?? 0);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return total;
+  const members = await listAllMemberSpend(orgId);
+  return members.reduce((total, member) => total + member.lifetimeSpentMicros, 0);
 }
 
 async function ingestionOrg(label: string) {
