@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, sendJson, standInServer } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of GitHub's REST API the service calls with a user's token:
@@ -67,34 +67,28 @@ export async function startGithubStandIn(
   const revoked = new Set<string>();
   let baseUrl = '';
 
-  const server = createServer((request, response) => {
-    try {
-      answer(request, response);
-    } catch {
-      send(response, 500, { message: 'Server Error' });
-    }
-  });
+  const server = standInServer(answer, { message: 'Server Error' });
 
   function answer(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (request.method !== 'GET') return send(response, 404, notFound());
+    if (request.method !== 'GET') return sendJson(response, 404, notFound());
 
     if (parts[0] === 'orgs' && parts.length === 2) {
       const org = findOrg(parts[1] ?? '');
-      return org ? send(response, 200, orgBody(org)) : send(response, 404, notFound());
+      return org ? sendJson(response, 200, orgBody(org)) : sendJson(response, 404, notFound());
     }
 
     const user = authenticate(request);
     if (!user) {
-      return send(response, 401, {
+      return sendJson(response, 401, {
         message: 'Bad credentials',
         documentation_url: 'https://docs.github.com/rest',
         status: '401',
       });
     }
 
-    if (parts.length === 1 && parts[0] === 'user') return send(response, 200, userBody(user));
+    if (parts.length === 1 && parts[0] === 'user') return sendJson(response, 200, userBody(user));
 
     if (parts[0] === 'user' && parts[1] === 'memberships' && parts[2] === 'orgs') {
       if (parts.length === 3) {
@@ -105,16 +99,16 @@ export async function startGithubStandIn(
             const org = findOrg(login);
             return org ? [membershipBody(user, org, m)] : [];
           });
-        return send(response, 200, list);
+        return sendJson(response, 200, list);
       }
       if (parts.length === 4) {
         const org = findOrg(parts[3] ?? '');
         const membership = org && membershipOf(user, org);
-        if (!org || !membership) return send(response, 404, notFound());
-        return send(response, 200, membershipBody(user, org, membership));
+        if (!org || !membership) return sendJson(response, 404, notFound());
+        return sendJson(response, 200, membershipBody(user, org, membership));
       }
     }
-    return send(response, 404, notFound());
+    return sendJson(response, 404, notFound());
   }
 
   function authenticate(request: IncomingMessage): GithubSeedUser | undefined {
@@ -182,5 +176,3 @@ export async function startGithubStandIn(
 function notFound() {
   return { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
 }
-
-const send = sendJson;

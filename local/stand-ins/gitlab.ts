@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StandIn } from '#local/stand-ins/github';
-import { listenOnLoopback, sendJson } from '#local/stand-ins/serve';
+import { listenOnLoopback, sendJson, standInServer } from '#local/stand-ins/serve';
 
 /**
  * A local stand-in for the parts of GitLab's REST API (v4) the service calls with a user's
@@ -56,27 +56,21 @@ export async function startGitlabStandIn(
   const revoked = new Set<string>();
   let baseUrl = '';
 
-  const server = createServer((request, response) => {
-    try {
-      answer(request, response);
-    } catch {
-      send(response, 500, { message: '500 Internal Server Error' });
-    }
-  });
+  const server = standInServer(answer, { message: '500 Internal Server Error' });
 
   function answer(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const prefix = '/api/v4/';
     if (request.method !== 'GET' || !url.pathname.startsWith(prefix)) {
-      return send(response, 404, { error: '404 Not Found' });
+      return sendJson(response, 404, { error: '404 Not Found' });
     }
     const parts = url.pathname.slice(prefix.length).split('/').filter(Boolean);
 
     const user = authenticate(request);
-    if (!user) return send(response, 401, { message: '401 Unauthorized' });
+    if (!user) return sendJson(response, 401, { message: '401 Unauthorized' });
 
     if (parts.length === 1 && parts[0] === 'user') {
-      return send(response, 200, {
+      return sendJson(response, 200, {
         id: user.id,
         username: user.username,
         name: user.username,
@@ -93,21 +87,21 @@ export async function startGitlabStandIn(
           return level > 0 && level >= minLevel;
         })
         .map(groupBody);
-      return send(response, 200, groups, { 'x-next-page': '', 'x-page': '1' });
+      return sendJson(response, 200, groups, { 'x-next-page': '', 'x-page': '1' });
     }
 
     const group = parts[0] === 'groups' ? findGroup(decodeURIComponent(parts[1] ?? '')) : undefined;
     // Private groups are invisible to non-members: GitLab answers 404, not 403.
     if (!group || effectiveLevel(user, group) === 0) {
-      return send(response, 404, { message: '404 Group Not Found' });
+      return sendJson(response, 404, { message: '404 Group Not Found' });
     }
-    if (parts.length === 2) return send(response, 200, groupBody(group));
+    if (parts.length === 2) return sendJson(response, 200, groupBody(group));
 
     if (parts.length === 5 && parts[2] === 'members' && parts[3] === 'all') {
       const member = Object.values(seed.tokens).find((u) => String(u.id) === parts[4]);
       const level = member ? effectiveLevel(member, group) : 0;
-      if (!member || level === 0) return send(response, 404, { message: '404 Not found' });
-      return send(response, 200, {
+      if (!member || level === 0) return sendJson(response, 404, { message: '404 Not found' });
+      return sendJson(response, 200, {
         id: member.id,
         username: member.username,
         name: member.username,
@@ -117,7 +111,7 @@ export async function startGitlabStandIn(
         web_url: `https://gitlab.example/${member.username}`,
       });
     }
-    return send(response, 404, { error: '404 Not Found' });
+    return sendJson(response, 404, { error: '404 Not Found' });
   }
 
   function authenticate(request: IncomingMessage): GitlabSeedUser | undefined {
@@ -176,5 +170,3 @@ export async function startGitlabStandIn(
   baseUrl = `${origin}/api/v4`;
   return { url: baseUrl, close, revokeToken: (token) => revoked.add(token) };
 }
-
-const send = sendJson;

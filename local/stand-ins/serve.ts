@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -32,4 +32,18 @@ export function sendJson(
 ): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   response.end(JSON.stringify(body));
+}
+
+/** A stand-in whose `answer` is synchronous; whatever it throws becomes a 500 with `errorBody`. */
+export function standInServer(
+  answer: (request: IncomingMessage, response: ServerResponse) => void,
+  errorBody: unknown,
+): Server {
+  return createServer((request, response) => {
+    try {
+      answer(request, response);
+    } catch {
+      sendJson(response, 500, errorBody);
+    }
+  });
 }
